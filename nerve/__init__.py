@@ -11,6 +11,7 @@ from .autograd import (  # noqa: F401
 )
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from . import ops  # noqa: F401  (attaches Tensor methods)
+from . import nn  # noqa: F401
 from .ops import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

@@ -24,16 +24,13 @@ def _numerical_jacobian(fn, inputs, diff_idx, eps):
         jac = [[np.zeros((inputs[i]._data.size, o._data.size)) for i in diff_idx] for o in outs0]
         for col, i in enumerate(diff_idx):
             x = inputs[i]._data
-            flat = x.reshape(-1)
-            if not np.shares_memory(flat, x):
-                raise ValueError("gradcheck needs contiguous inputs")
-            for j in range(flat.size):
-                orig = flat[j].copy()
-                flat[j] = orig + eps
+            for j, idx in enumerate(np.ndindex(x.shape)):  # C order, whatever the memory layout
+                orig = x[idx].copy()
+                x[idx] = orig + eps
                 plus = [o._data.astype(np.float64).ravel().copy() for o in _flat_outputs(fn, inputs)]
-                flat[j] = orig - eps
+                x[idx] = orig - eps
                 minus = [o._data.astype(np.float64).ravel().copy() for o in _flat_outputs(fn, inputs)]
-                flat[j] = orig
+                x[idx] = orig
                 for k in range(len(outs0)):
                     jac[k][col][j] = (plus[k] - minus[k]) / (2 * eps)
     return jac

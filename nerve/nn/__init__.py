@@ -1,0 +1,2 @@
+"""Neural-network building blocks. ``nerve.nn.functional`` holds the stateless functions."""
+from . import functional  # noqa: F401
