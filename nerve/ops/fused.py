@@ -1,0 +1,80 @@
+"""Fused backward primitives for the hottest activations (as PyTorch's ``tanh_backward`` etc.).
+
+Written as composites, ``g * (1 - out * out)`` costs three recorded ops and three temporaries per
+backward step; on small tensors that Python overhead dominates (benchmarks/bench_core.py, chain).
+Each fused op here computes the same value in one pass over NumPy buffers and is itself
+differentiable (its own ``apply`` uses nerve ops), so ``create_graph=True`` still works.
+tests/test_fused.py checks each one against its composite, values and gradients.
+"""
+from __future__ import annotations
+
+from ..autograd import grad_mode as gm
+from ..autograd.node import Node
+from ..autograd.tensor import wrap
+from ._helpers import attach
+
+
+def _record(out, node_cls, g, o):
+    if gm.enabled and (g.requires_grad or o.requires_grad):
+        n = node_cls(g, o)
+        n.save(g, o)
+        attach(out, n)
+    return out
+
+
+class TanhBackwardBackward(Node):
+    __slots__ = ()
+
+    def apply(self, gg):
+        g, o = self.saved_tensors
+        return (tanh_backward(gg, o) if self.next[0] is not None else None,
+                gg * g * o * -2 if self.next[1] is not None else None)
+
+
+def tanh_backward(g, out):
+    """``g * (1 - out^2)``: the gradient of tanh given its output."""
+    od = out._data
+    r = od * od
+    r -= 1
+    r *= g._data
+    r *= -1
+    return _record(wrap(r), TanhBackwardBackward, g, out)
+
+
+class SigmoidBackwardBackward(Node):
+    __slots__ = ()
+
+    def apply(self, gg):
+        g, o = self.saved_tensors
+        return (sigmoid_backward(gg, o) if self.next[0] is not None else None,
+                gg * g * (1 - o * 2) if self.next[1] is not None else None)
+
+
+def sigmoid_backward(g, out):
+    """``g * out * (1 - out)``: the gradient of sigmoid given its output."""
+    od = out._data
+    r = 1 - od
+    r *= od
+    r *= g._data
+    return _record(wrap(r), SigmoidBackwardBackward, g, out)
+
+
+class ThresholdBackwardBackward(Node):
+    __slots__ = ("mask",)
+
+    def apply(self, gg):
+        return (_masked(gg, self.mask), None)
+
+
+def _masked(g, mask):
+    r = wrap(g._data * mask)
+    if gm.enabled and g.requires_grad:
+        n = ThresholdBackwardBackward(g, None)
+        n.mask = mask
+        attach(r, n)
+    return r
+
+
+def threshold_backward(g, out, threshold=0.0):
+    """``g`` where ``out > threshold``, else 0: the gradient of relu given its output."""
+    return _masked(g, out._data > threshold)
