@@ -1,6 +1,7 @@
 """Differentiable ops on Tensors. Importing this package attaches the Tensor methods."""
 from ..autograd import engine as _engine
-from . import creation, elementwise, index, join, linalg, nnops, reduce, shape, sort
+from . import creation as _creation, elementwise as _elementwise, index as _index, join as _join
+from . import linalg as _linalg, nnops as _nnops, reduce as _reduce, shape as _shape, sort as _sort
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
@@ -10,10 +11,8 @@ from .nnops import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sort import *  # noqa: F401,F403
-from .elementwise import add as _add
-from .shape import cast as _cast, sum_to as _sum_to
 
-__all__ = (creation.__all__ + elementwise.__all__ + index.__all__ + join.__all__ + linalg.__all__
-           + nnops.__all__ + reduce.__all__ + shape.__all__ + sort.__all__)
+__all__ = (_creation.__all__ + _elementwise.__all__ + _index.__all__ + _join.__all__ + _linalg.__all__
+           + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__)
 
-_engine.register_ops(_sum_to, _cast, _add)
+_engine.register_ops(_shape.sum_to, _shape.cast, _elementwise.add)
