@@ -1,5 +1,7 @@
-"""Generic tests run over every op-table entry: forward, backward, gradcheck, gradgradcheck."""
+"""Generic tests run over every op-table entry: forward, backward, gradcheck, gradgradcheck, errors."""
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 import pytest
@@ -22,9 +24,15 @@ def _cases(test):
     return out
 
 
+def _all_samples(op: OpInfo, dtype):
+    # A stable seed per op (str hash() changes between processes), so failures reproduce.
+    rng = np.random.default_rng(zlib.crc32(op.name.encode()))
+    return list(op.samples(rng, dtype))
+
+
 def _samples(op: OpInfo, dtype):
-    rng = np.random.default_rng(abs(hash(op.name)) % (2 ** 32))
-    return op.samples(rng, dtype)
+    """The samples that should run (error samples are checked by test_errors)."""
+    return [s for s in _all_samples(op, dtype) if s.raises is None]
 
 
 def _is_float(a):
@@ -55,6 +63,9 @@ def _to_lib(lib, s: Sample, requires_grad: bool):
             if requires_grad and g:
                 t = t.requires_grad_(True)
             args.append(t)
+        elif isinstance(a, (list, tuple)) and any(isinstance(x, np.ndarray) for x in a):
+            # a sequence of tensors (cat, einsum operand lists, ...)
+            args.append(type(a)(lib.from_numpy(_clone_layout(x)) if isinstance(x, np.ndarray) else x for x in a))
         else:
             args.append(a)
     return args
@@ -66,7 +77,7 @@ def _call(op: OpInfo, lib, args, kwargs):
 
 
 def _outputs(out):
-    if isinstance(out, (tuple, list)):
+    if isinstance(out, (tuple, list)) and not isinstance(out, (torch.Size, nerve.Size)):
         res = []
         for o in out:
             res.extend(_outputs(o))
@@ -76,19 +87,26 @@ def _outputs(out):
 
 def _np(t):
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
+        return t.detach().numpy(force=True)  # force: torch may return a lazy ZeroTensor gradient
     if isinstance(t, nerve.Tensor):
         return t.detach().numpy()
     return np.asarray(t)
 
 
 def _compare(a, b, atol, rtol, what):
+    """``a`` (nerve) must match ``b`` (torch): same kind of object, shape, dtype and values."""
+    if isinstance(b, torch.Tensor):
+        assert isinstance(a, nerve.Tensor), f"{what}: torch returns a Tensor, nerve a {type(a).__name__}"
+    else:
+        assert not isinstance(a, nerve.Tensor), f"{what}: torch returns {type(b).__name__}, nerve a Tensor"
+        if isinstance(b, (bool, int, float)) and not isinstance(b, np.generic):
+            assert type(a) is type(b), f"{what}: torch returns {type(b).__name__}, nerve {type(a).__name__}"
     an, bn = _np(a), _np(b)
     assert an.shape == bn.shape, f"{what}: shape {an.shape} != torch {bn.shape}"
+    assert an.dtype == bn.dtype, f"{what}: dtype {an.dtype} != torch {bn.dtype}"
     if bn.dtype.kind in "iub":
         np.testing.assert_array_equal(an, bn, err_msg=what)
     else:
-        assert an.dtype == bn.dtype, f"{what}: dtype {an.dtype} != torch {bn.dtype}"
         np.testing.assert_allclose(an, bn, atol=atol, rtol=rtol, equal_nan=True, err_msg=what)
 
 
@@ -103,7 +121,7 @@ def test_forward(op, dtype):
     for s in _samples(op, dtype):
         n_out = _outputs(_call(op, nerve, _to_lib(nerve, s, False), s.kwargs))
         t_out = _outputs(_call(op, torch, _to_lib(torch, s, False), s.kwargs))
-        assert len(n_out) == len(t_out)
+        assert len(n_out) == len(t_out), f"{op.name} {s}: {len(n_out)} outputs, torch {len(t_out)}"
         atol, rtol = _tol(op, dtype)
         for i, (a, b) in enumerate(zip(n_out, t_out)):
             _compare(a, b, atol, rtol, f"{op.name} {s} output {i}")
@@ -122,7 +140,7 @@ def test_backward(op, dtype):
         if not t_out:
             continue
         rng = np.random.default_rng(1)
-        gos = [rng.standard_normal(tuple(o.shape)).astype(dtype) for o in t_out]
+        gos = [rng.standard_normal(tuple(o.shape)).astype(_np(o).dtype) for o in t_out]
         n_in = [a for a in n_args if isinstance(a, nerve.Tensor) and a.requires_grad]
         t_in = [a for a in t_args if isinstance(a, torch.Tensor) and a.requires_grad]
         n_g = nerve.autograd.grad(n_out, n_in, [nerve.tensor(g) for g in gos], allow_unused=True)
@@ -137,7 +155,7 @@ def test_backward(op, dtype):
 
 
 def _diff_fn(op, s):
-    """A function of the differentiable args only, for gradcheck."""
+    """A function of the differentiable args only, for gradcheck (they are made float64)."""
     mask = _grad_mask(s)
     base = _to_lib(nerve, s, False)
     idx = [i for i, (a, g) in enumerate(zip(s.args, mask)) if isinstance(a, np.ndarray) and g]
@@ -149,7 +167,7 @@ def _diff_fn(op, s):
         outs = [o for o in _outputs(_call(op, nerve, args, s.kwargs))
                 if isinstance(o, nerve.Tensor) and o.dtype.is_floating_point]
         return tuple(outs)
-    inputs = tuple(nerve.tensor(s.args[i]).requires_grad_(True) for i in idx)
+    inputs = tuple(nerve.tensor(s.args[i].astype(np.float64)).requires_grad_(True) for i in idx)
     return f, inputs
 
 
@@ -172,3 +190,101 @@ def test_gradgradcheck(op, dtype):
             continue
         assert nerve.autograd.gradgradcheck(f, inputs, atol=op.gradcheck_atol, rtol=op.gradcheck_rtol), \
             f"{op.name} {s}"
+
+
+def _error_cases():
+    out = []
+    for op in OPS:
+        if "errors" in op.skip:
+            continue
+        rng = np.random.default_rng(zlib.crc32(op.name.encode()))
+        if any(s.raises is not None for s in op.samples(rng, np.dtype(np.float32))):
+            out.append(pytest.param(op, id=op.name))
+    return out
+
+
+@pytest.mark.parametrize("op", _error_cases())
+def test_errors(op):
+    """Error samples: torch raises the expected type (checks the sample), and so does nerve."""
+    for s in _all_samples(op, np.dtype(np.float32)):
+        if s.raises is None:
+            continue
+        with pytest.raises(s.raises):
+            _call(op, torch, _to_lib(torch, s, False), s.kwargs)
+        with pytest.raises(s.raises, match=s.match) as info:
+            _call(op, nerve, _to_lib(nerve, s, False), s.kwargs)
+        assert str(info.value), f"{op.name} {s}: empty error message"
+
+
+def test_compare_is_strict():
+    """The harness itself: a dtype or type mismatch with torch must fail loudly."""
+    with pytest.raises(AssertionError, match="dtype"):
+        _compare(nerve.tensor([1.0, 2.0], dtype=nerve.float64), torch.tensor([1.0, 2.0]), 1e-5, 1e-5, "x")
+    with pytest.raises(AssertionError, match="dtype"):
+        _compare(nerve.tensor([1, 2], dtype=nerve.int32), torch.tensor([1, 2]), 1e-5, 1e-5, "x")
+    with pytest.raises(AssertionError):
+        _compare(nerve.tensor([1, 2]), torch.tensor([1, 3]), 1e-5, 1e-5, "x")
+    with pytest.raises(AssertionError, match="Tensor"):
+        _compare(1.0, torch.tensor(1.0), 1e-5, 1e-5, "x")
+    with pytest.raises(AssertionError):
+        _compare(np.True_, True, 1e-5, 1e-5, "x")
+    _compare(nerve.tensor([True]), torch.tensor([True]), 0, 0, "x")
+
+
+# ---------------------------------------------------------------------------- in-place semantics
+def _grads(lib, build):
+    x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    w = lib.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    out = build(lib, x, w)
+    out.sum().backward()
+    return [_np(t.grad) for t in (x, w)]
+
+
+@pytest.mark.parametrize("build", [
+    lambda L, x, w: (x * 1).mul_(w).mul_(w),
+    lambda L, x, w: (x * 1).div_(w).add_(w, alpha=2),
+    lambda L, x, w: (x * w).pow_(2),
+    lambda L, x, w: (x * 1).abs_().log_().sub_(w),
+    lambda L, x, w: (x * w).clamp_(-1.0, 1.0),
+    lambda L, x, w: (x * 1).sigmoid_() * w,
+    lambda L, x, w: L.where(x > 0, (x * 1).tanh_(), w),
+], ids=["mul_-chain", "div_-add_", "pow_", "abs_-log_-sub_", "clamp_", "sigmoid_", "tanh_-where"])
+def test_inplace_chains_match_torch(build):
+    """In-place ops on non-leaf tensors: the gradient flows through the overwritten values correctly."""
+    for a, b in zip(_grads(nerve, build), _grads(torch, build)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_inplace_returns_self_and_bumps_version():
+    for lib in (nerve, torch):
+        y = lib.tensor([1.0, 2.0]) * 1
+        v = y._version
+        assert y.add_(1) is y and y.mul_(2) is y and y.clamp_(0, 3) is y and y.exp_() is y
+        assert y._version == v + 4
+
+
+def test_inplace_after_save_raises_on_backward():
+    for lib in (nerve, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        z = y * y  # saves y
+        y.add_(1.0)
+        with pytest.raises(RuntimeError, match="inplace|in-place"):
+            z.sum().backward()
+
+
+def test_inplace_leaf_and_no_grad():
+    for lib in (nerve, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf"):
+            x.add_(1.0)
+        with lib.no_grad():
+            x.mul_(2.0).add_(1.0)
+        assert x.is_leaf and x.requires_grad and x.tolist() == [3.0, 5.0]
+
+
+def test_inplace_comparison_drops_history():
+    x = nerve.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.gt_(1.5)
+    assert y.tolist() == [0.0, 1.0] and y.dtype == nerve.float32 and not y.requires_grad

@@ -7,6 +7,15 @@ from .grad_mode import (  # noqa: F401
 )
 from .node import Node  # noqa: F401
 from .tensor import Size, Tensor  # noqa: F401
-from .function import Function  # noqa: F401
-from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from . import functional  # noqa: F401
+
+
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - PyTorch's legacy name
+    """Legacy ``torch.autograd.Variable``: returns ``data`` (a Tensor), with ``requires_grad`` set if asked."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    if requires_grad:
+        data.requires_grad_(True)
+    return data

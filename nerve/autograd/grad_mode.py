@@ -22,31 +22,45 @@ def _set(mode: bool) -> None:
 
 
 class _DecoratorContext:
-    """A context manager that also works as a decorator (``@no_grad()`` or ``@no_grad``)."""
+    """A context manager that also works as a decorator (``@no_grad()`` or ``@no_grad``).
 
-    def __new__(cls, *args, **kwargs):
-        # Bare decorator use: ``@no_grad`` without parentheses.
-        if len(args) == 1 and not kwargs and callable(args[0]) and cls._bare_ok:
-            return cls()(args[0])
-        return super().__new__(cls)
+    As a decorator it wraps plain functions and generator functions; for a generator the mode
+    holds only while the generator's own code runs, not while the caller consumes its values.
+    """
 
     _bare_ok = True
 
+    def __new__(cls, *args, **kwargs):
+        # Bare decorator use: ``@no_grad`` without parentheses.
+        if cls._bare_ok and len(args) == 1 and not kwargs and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __call__(self, fn):
+        if inspect.isclass(fn) or not callable(fn):
+            raise TypeError(f"{type(self).__name__} decorates functions, got {fn!r}")
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(*a, **k):
                 gen = fn(*a, **k)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        with self.clone():
+                try:
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
                             request = yield response
-                        with self.clone():
-                            response = gen.send(request)
-                    except StopIteration as e:
-                        return e.value
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as e:  # forward throw() into the generator
+                            with self.clone():
+                                response = gen.throw(e)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as e:
+                    return e.value
             return gen_wrapper
 
         @functools.wraps(fn)
@@ -60,7 +74,12 @@ class _DecoratorContext:
 
 
 class no_grad(_DecoratorContext):
-    """Context/decorator under which ops are not recorded for backward (``torch.no_grad``)."""
+    """Context/decorator under which ops are not recorded for backward (``torch.no_grad``).
+
+    Example:
+        >>> with nerve.no_grad():
+        ...     w -= lr * w.grad      # an optimizer step, not part of the graph
+    """
 
     def __enter__(self):
         self.prev = enabled
@@ -84,7 +103,12 @@ class enable_grad(_DecoratorContext):
 
 
 class set_grad_enabled(_DecoratorContext):
-    """Set gradient recording on or off; works as a function, context manager or decorator."""
+    """Set gradient recording on or off: as a function, a context manager or a decorator.
+
+    Like PyTorch, calling it switches the mode at once (so ``set_grad_enabled(False)`` alone works);
+    used with ``with`` the previous mode comes back on exit, used as a decorator the switch applies
+    only inside the decorated function.
+    """
 
     _bare_ok = False
 
@@ -93,8 +117,12 @@ class set_grad_enabled(_DecoratorContext):
         self.mode = bool(mode)
         _set(self.mode)
 
+    def __call__(self, fn):
+        _set(self.prev)
+        return super().__call__(fn)
+
     def __enter__(self):
-        pass
+        _set(self.mode)
 
     def __exit__(self, *exc):
         _set(self.prev)
@@ -102,6 +130,9 @@ class set_grad_enabled(_DecoratorContext):
 
     def clone(self):
         return self.__class__(self.mode)
+
+
+inference = False  # inside inference_mode(True)
 
 
 class inference_mode(_DecoratorContext):
@@ -111,12 +142,16 @@ class inference_mode(_DecoratorContext):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self.prev = enabled
+        global inference
+        self.prev = (enabled, inference)
         if self.mode:
             _set(False)
+            inference = True
 
     def __exit__(self, *exc):
-        _set(self.prev)
+        global inference
+        _set(self.prev[0])
+        inference = self.prev[1]
         return False
 
     def clone(self):
@@ -124,7 +159,7 @@ class inference_mode(_DecoratorContext):
 
 
 def is_inference_mode_enabled() -> bool:
-    return not enabled
+    return inference
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
@@ -143,9 +178,14 @@ class detect_anomaly(_DecoratorContext):
 
     The error names the op and the line of user code that created it.
 
+    Off by default: then nothing is checked or recorded (no cost). On, every recorded op keeps the
+    user stack that created it, forward outputs and backward gradients are checked for nan/inf, and
+    the first bad one raises with that location. ``check_nan=False`` records locations only.
+
     Example:
         >>> with nerve.autograd.detect_anomaly():
-        ...     loss = (x.log() * 0).sum()   # log(0) * 0 = nan -> RuntimeError naming 'mul'
+        ...     loss = (x.log() * 0).sum()   # x has a 0: log gives -inf -> RuntimeError naming 'log'
+        ...     x.sqrt().sum().backward()    # forward fine, gradient inf at 0 -> names SqrtBackward0
     """
 
     def __init__(self, check_nan: bool = True):

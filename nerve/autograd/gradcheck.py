@@ -70,6 +70,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"gradcheck input {i} is {inputs[i].dtype}, not float64: the check is likely to fail")
     analytical = _analytical_jacobian(func, inputs, diff_idx)
     numerical = _numerical_jacobian(func, inputs, diff_idx, eps)
+    if not numerical:
+        raise GradcheckError("gradcheck: the function returned no floating-point tensor output to check")
     for k, (a_row, n_row) in enumerate(zip(analytical, numerical)):
         for col, (a, n) in enumerate(zip(a_row, n_row)):
             if not np.allclose(a, n, rtol=rtol, atol=atol):
@@ -97,12 +99,16 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
 
     def vjp(*args):
-        ins, gos = args[:n_in], args[n_in:]
-        outs = _flat_outputs(func, ins)
-        diff = [ins[i] for i in diff_idx]
-        pairs = [(o, g) for o, g in zip(outs, gos) if o.requires_grad]
-        gs = _grad([o for o, _ in pairs], diff, [g for _, g in pairs], create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None)
+        # The numerical Jacobian calls this under no_grad; the vjp needs a graph to exist at all.
+        with grad_mode.enable_grad():
+            ins, gos = args[:n_in], args[n_in:]
+            outs = _flat_outputs(func, ins)
+            diff = [ins[i] for i in diff_idx]
+            pairs = [(o, g) for o, g in zip(outs, gos) if o.requires_grad]
+            if not pairs:
+                return tuple(wrap(np.zeros(d._data.shape, dtype=d._data.dtype)) for d in diff)
+            return _grad([o for o, _ in pairs], diff, [g for _, g in pairs], create_graph=True,
+                         allow_unused=True, materialize_grads=True)
 
     return gradcheck(vjp, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

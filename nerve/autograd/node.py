@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import traceback
+import weakref
 
+from .. import backend
 from . import grad_mode
 
 _seq = itertools.count()
 _FREED = ()  # marks saved values released after backward
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_OP_NAMES: dict = {}
 
 
 class Node:
-    __slots__ = ("next", "meta", "seq", "saved", "pre_hooks", "trace", "__dict__", "__weakref__")
+    __slots__ = ("next", "meta", "seq", "saved", "pre_hooks", "trace", "out_saved", "__dict__", "__weakref__")
 
     def __init__(self, *inputs):
         """Create a node whose differentiable inputs are the tensors ``inputs`` (None allowed)."""
@@ -48,13 +53,19 @@ class Node:
         self.trace = _user_trace() if grad_mode.anomaly else None
 
     # -- name shown in repr, errors and anomaly reports ---------------------------------------
-    @classmethod
-    def op_name(cls) -> str:
-        n = cls.__name__
-        return n[:-8] if n.endswith("Backward") else n
+    def op_name(self) -> str:
+        """The forward op's name, PyTorch style: ``MatmulBackward`` -> ``matmul``, ``SumToBackward`` -> ``sum_to``."""
+        n = type(self).__name__
+        r = _OP_NAMES.get(n)
+        if r is None:
+            base = n[:-8] if n.endswith("Backward") else n
+            r = _OP_NAMES[n] = _CAMEL.sub("_", base.lstrip("_")).lower()
+        return r
 
     def name(self) -> str:
-        return type(self).__name__
+        """PyTorch's display name: ``MulBackward0`` (the overload index is always 0 here)."""
+        n = type(self).__name__
+        return n + "0" if n.endswith("Backward") else n
 
     def __repr__(self):
         return f"<{type(self).__name__} object>"
@@ -94,8 +105,10 @@ class Node:
         if vc[0] != ver:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: the output of {type(self).__name__} is at version {vc[0]}; expected version "
-                f"{ver} instead. Hint: replace the in-place op that follows it by its out-of-place version.")
+                f"operation: [{data.dtype} {list(data.shape)}], which is output 0 of {self.name()}, is at "
+                f"version {vc[0]}; expected version {ver} instead. Hint: the output of '{self.op_name()}' is "
+                "needed to compute its gradient; replace the in-place op applied to it afterwards (add_, mul_, "
+                "relu_, x[idx] = ...) by its out-of-place version, or apply it to a clone().")
         from .tensor import wrap
         t = wrap(data)
         t._vc = vc
@@ -108,18 +121,20 @@ class Node:
         s = self.saved
         if s is _FREED:
             raise RuntimeError(
-                f"Trying to backward through the graph a second time (in {type(self).__name__}), or to "
+                f"Trying to backward through the graph a second time (in {self.name()}), or to "
                 "use saved tensors after they have been freed. Saved intermediate values of the graph "
                 "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
                 "you need to backward through the graph a second time.")
         out = []
         for t, ver in s:
             if t is not None and t._vc[0] != ver:
+                src = f", which is output 0 of {t.grad_fn.name()}," if t.grad_fn is not None else ""
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._vc[0]}; expected "
-                    f"version {ver} instead (needed by {type(self).__name__}). Hint: replace the in-place "
-                    "op (x.add_(...), x[idx] = ..., relu_) by its out-of-place version.")
+                    f"operation: [{t.dtype.name} {list(t.shape)}]{src} is at version {t._vc[0]}; expected "
+                    f"version {ver} instead. It was saved by '{self.op_name()}' ({self.name()}) to compute "
+                    "its gradient. Hint: replace the in-place op applied to it afterwards (add_, mul_, relu_, "
+                    "x[idx] = ...) by its out-of-place version, or pass a clone() to the op.")
             out.append(t)
         return out
 
@@ -131,19 +146,56 @@ class Node:
     def release(self):
         """Free saved values (called after backward unless ``retain_graph``)."""
         self.saved = _FREED
-        self.__dict__.pop("out_saved", None)
+        self.out_saved = None
 
     def apply(self, grad):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def add_tensor_hook(self, fn):
+        """Call ``fn(grad)`` before this node runs; a returned tensor replaces the gradient.
+
+        This is how ``Tensor.register_hook`` works on a non-leaf (its gradient is the one arriving
+        here). ``retain_grad`` hooks stay last, so a retained ``.grad`` sees what the other hooks made.
+        """
+        hooks = self.pre_hooks
+        if hooks is None:
+            hooks = self.pre_hooks = []
+        i = len(hooks)
+        while i and getattr(hooks[i - 1], "_retains_grad", False):
+            i -= 1
+        hooks.insert(i, fn)
+        return _Handle(hooks, fn)
+
     def register_prehook(self, fn):
-        if self.pre_hooks is None:
-            self.pre_hooks = []
-        self.pre_hooks.append(fn)
-        return _Handle(self.pre_hooks, fn)
+        """PyTorch's ``Node.register_prehook``: ``fn(grad_outputs) -> tuple or None`` before the node runs."""
+        def hook(g):
+            r = fn((g,))
+            return None if r is None else r[0]
+        return self.add_tensor_hook(hook)
 
     def register_hook(self, fn):
-        return self.register_prehook(fn)
+        """PyTorch's ``Node.register_hook``: ``fn(grad_inputs, grad_outputs) -> tuple or None`` after it runs.
+
+        ``grad_inputs`` are the gradients this node computed for its inputs (None where not needed);
+        a returned tuple replaces them.
+        """
+        hooks = self.__dict__.get("_post_hooks")
+        if hooks is None:
+            hooks = self.__dict__["_post_hooks"] = []
+            cls_apply = type(self).apply
+            ref = weakref.ref(self)  # not self: the node's own __dict__ holds this function
+
+            def apply(g):  # an instance attribute shadows the class's apply: no cost in the engine
+                node = ref()
+                grads = cls_apply(node, g)
+                for h in tuple(node.__dict__["_post_hooks"]):
+                    r = h(grads, (g,))
+                    if r is not None:
+                        grads = tuple(r)
+                return grads
+            self.__dict__["apply"] = apply
+        hooks.append(fn)
+        return _Handle(hooks, fn)
 
 
 class AccumulateGrad:
@@ -163,6 +215,15 @@ class AccumulateGrad:
     next_functions = ()
 
 
+class PostAccumulateHook:
+    """A leaf hook that runs after ``.grad`` is written (kept in the leaf's hook list, marked by type)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 class _Handle:
     """Returned by ``register_hook``; ``remove()`` takes the hook out."""
 
@@ -179,16 +240,28 @@ class _Handle:
 
 
 def _user_trace():
-    """The innermost stack frames outside nerve, formatted for an anomaly report."""
+    """The innermost stack frames outside nerve (where the user's code called the op)."""
     frames = traceback.extract_stack()[:-1]
     user = [f for f in frames if not os.path.abspath(f.filename).startswith(_PKG_DIR)]
-    return user[-6:]
+    return user[-8:]
 
 
 def format_trace(trace) -> str:
+    """The user code location of a recorded op, innermost line first, then its call stack."""
     if not trace:
-        return "  (no user code location recorded)"
+        return ("  (no location recorded: this part of the graph was built before anomaly detection was turned "
+                "on; enable it before the forward pass)")
     last = trace[-1]
     lines = "".join(traceback.format_list(trace))
-    return f'  File "{last.filename}", line {last.lineno}, in {last.name}: {last.line}\n' \
-           f"Traceback of the forward call that created it:\n{lines}"
+    return (f'  File "{last.filename}", line {last.lineno}, in {last.name}\n    {last.line}\n'
+            f"Traceback of the forward call that created it (most recent call last):\n{lines}").rstrip("\n")
+
+
+def describe_nonfinite(arr) -> str:
+    """'1 nan and 2 inf among 6 values' for an array that has non-finite entries."""
+    xp = backend.array_module(arr)
+    n_nan = int(xp.isnan(arr).sum())
+    n_pinf = int(xp.isposinf(arr).sum())
+    n_ninf = int(xp.isneginf(arr).sum())
+    parts = [f"{n} {w}" for n, w in ((n_nan, "nan"), (n_pinf, "+inf"), (n_ninf, "-inf")) if n]
+    return f"{' and '.join(parts)} among {arr.size} values"

@@ -34,8 +34,11 @@ class Tensor:
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-            arr = np.asarray(args[0].numpy() if isinstance(args[0], Tensor) else args[0])
+            src = args[0]
+            arr = np.asarray(src._data if isinstance(src, Tensor) else src)
             arr = arr.astype(dtype.np if dtype is not None else _dt.default_np_dtype())
+        elif not args:
+            arr = np.zeros((0,), dtype=dtype.np if dtype else _dt.default_np_dtype())
         else:
             # Tensor(2, 3): an uninitialised (here: zero) float tensor of that shape.
             arr = np.zeros(tuple(int(a) for a in args), dtype=dtype.np if dtype else _dt.default_np_dtype())
@@ -105,10 +108,6 @@ class Tensor:
     def _version(self) -> int:
         return self._vc[0]
 
-    @property
-    def is_floating_point_(self):  # pragma: no cover - guard against a common typo
-        raise AttributeError("use is_floating_point()")
-
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
@@ -141,7 +140,8 @@ class Tensor:
         """Set ``requires_grad`` in place (only on leaves; only floating tensors can require grad)."""
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
+                f"only Tensors of floating point dtype can require gradients, but this one is {self.dtype}; "
+                "convert it first, e.g. t.float().requires_grad_()")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
@@ -170,20 +170,34 @@ class Tensor:
             create_graph: record the backward pass itself, for higher-order derivatives.
             inputs: accumulate only into these tensors.
         """
-        from .engine import backward as _backward
-        _backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
-                  inputs=inputs)
+        from .engine import backward as _backward  # noqa: PLC0415 - the engine imports this module
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn.register_prehook(hook)
+            return self.grad_fn.add_tensor_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
         return _node._Handle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after backward has accumulated into its ``.grad``.
+
+        Lets an optimizer step run per parameter during backward (PyTorch 2.1's API).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._hooks is None:
+            self._hooks = []
+        h = _node.PostAccumulateHook(hook)
+        self._hooks.append(h)
+        return _node._Handle(self._hooks, h)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -200,13 +214,13 @@ class Tensor:
             t = ref()
             if t is not None:
                 if t.grad is None:
-                    t.grad = g.detach() if not grad_mode.enabled else g
-                    if t.grad._data is g._data and not grad_mode.enabled:
-                        t.grad = wrap(g._data.copy())
+                    # a copy (PyTorch clones): the engine may keep adding into g's array
+                    t.grad = g if grad_mode.enabled else wrap(g._data.copy())
                 else:
                     t.grad = t.grad + g
             return None
-        self.grad_fn.register_prehook(hook)
+        hook._retains_grad = True
+        self.grad_fn.add_tensor_hook(hook)
 
     @property
     def retains_grad(self) -> bool:
@@ -214,19 +228,29 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array; shares memory on the CPU."""
-        if self.requires_grad and not force:
+        """The data as a NumPy array, sharing memory (CPU tensors).
+
+        ``force=True`` also works for tensors that require grad or live on a GPU (then it copies).
+        """
+        d = self._data
+        if force:
+            return d if isinstance(d, np.ndarray) else d.get()
+        if self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        d = self._data
-        return d if isinstance(d, np.ndarray) else d.get()
+        if not isinstance(d, np.ndarray):
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                            "the tensor to host memory first.")
+        return d
 
     def __array__(self, dtype=None, copy=None):
-        d = self._data
-        a = d if isinstance(d, np.ndarray) else d.get()
-        if dtype is not None:
-            a = a.astype(dtype, copy=False)
-        return a
+        # Lenient where numpy() is strict (requires_grad, GPU): np.asarray(t) is for reading values.
+        a = self._data
+        if not isinstance(a, np.ndarray):
+            a = a.get()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -269,20 +293,36 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __contains__(self, element):
+        if isinstance(element, Tensor):
+            element = element._data
+        elif not isinstance(element, (int, float, bool, np.generic)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element).__name__}.")
+        return bool((self._data == element).any())
+
     def __hash__(self):
         return id(self)
 
     def __reduce__(self):
-        return (_rebuild, (self.numpy(force=True), self.requires_grad))
+        # Data, requires_grad and device only: the graph and .grad are not pickled (as in PyTorch).
+        dev = self.device
+        return (_rebuild, (self.numpy(force=True), self.requires_grad, None if dev.type == "cpu" else str(dev)))
 
     def __deepcopy__(self, memo):
-        if not self.is_leaf:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support deepcopy")
-        t = wrap(self._data.copy())
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. Detach it first: copy.deepcopy(t.detach()).")
+        t = _new(type(self))
+        init_tensor(t, self._data.copy())
         t.requires_grad = self.requires_grad
-        if self.grad is not None:
-            t.grad = wrap(self.grad._data.copy())
         memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo) if self.grad.grad_fn is None else wrap(self.grad._data.copy())
+        d = getattr(self, "__dict__", None)
+        if d:
+            import copy  # noqa: PLC0415
+            t.__dict__.update(copy.deepcopy(d, memo))
         return t
 
     def __format__(self, spec):
@@ -291,28 +331,59 @@ class Tensor:
         return repr(self) if not spec else format(str(self), spec)
 
     def __repr__(self):
+        from .printing import format_tensor  # noqa: PLC0415 - printing is off the hot path
         return format_tensor(self)
 
     __str__ = __repr__
 
 
-def _rebuild(arr, requires_grad):
-    t = wrap(np.array(arr))
+def _rebuild(arr, requires_grad, device=None):
+    arr = np.array(arr)
+    if device is not None:
+        arr = backend.to_device(arr, backend.device(device))
+    t = wrap(arr)
     t.requires_grad = requires_grad
     return t
 
 
 class Size(tuple):
-    """A tensor shape: a tuple that prints as ``nerve.Size([2, 3])``."""
+    """A tensor shape: a tuple that prints as ``nerve.Size([2, 3])``; slicing and ``+`` keep the type."""
+
+    __slots__ = ()
 
     def __repr__(self):
         return f"nerve.Size({list(self)})"
 
+    __str__ = __repr__
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
     def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
         n = 1
         for s in self:
             n *= s
         return n
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
 
 
 def init_tensor(t: Tensor, arr) -> Tensor:
@@ -358,52 +429,3 @@ def _wrap_dim(dim, ndim, op):
         raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim % n
-
-
-# ---------------------------------------------------------------------------- printing
-def _fmt_floats(a: np.ndarray):
-    finite = a[np.isfinite(a)]
-    if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-        return lambda v: (f"{v:.0f}." if np.isfinite(v) else _nonfinite(v))
-    amax = np.abs(finite).max() if finite.size else 0.0
-    amin = np.abs(finite[finite != 0]).min() if np.any(finite != 0) else 1.0
-    if amax >= 1e8 or amin < 1e-4 or (amax / amin > 1e3 and amax >= 1e3):
-        return lambda v: (f"{v:.4e}" if np.isfinite(v) else _nonfinite(v))
-    return lambda v: (f"{v:.4f}" if np.isfinite(v) else _nonfinite(v))
-
-
-def _nonfinite(v):
-    return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-
-
-def format_tensor(t: Tensor) -> str:
-    a = t._data if isinstance(t._data, np.ndarray) else t._data.get()
-    kind = a.dtype.kind
-    if kind == "f":
-        fmt = _fmt_floats(a.astype(np.float64))
-    elif kind == "b":
-        fmt = lambda v: "True" if v else "False"  # noqa: E731
-    else:
-        fmt = lambda v: str(int(v))  # noqa: E731
-    summarize = a.size > 1000
-    if a.size and not summarize:
-        width = max(len(fmt(v)) for v in a.ravel())
-        base_fmt = fmt
-        fmt = lambda v: base_fmt(v).rjust(width)  # noqa: E731
-    body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000 if summarize else a.size + 1,
-                           edgeitems=3, formatter={"all": fmt}, max_line_width=80)
-    extras = []
-    default_np = _dt.default_np_dtype()
-    if a.dtype != default_np and a.dtype != np.int64 and a.dtype != np.bool_:
-        extras.append(f"dtype={t.dtype!r}")
-    if a.size == 0 and a.ndim != 1:
-        body = "[]"
-        extras.insert(0, f"size={tuple(a.shape)}")
-    dev = t.device
-    if dev.type != "cpu":
-        extras.insert(0, f"device='{dev}'")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t.requires_grad:
-        extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"

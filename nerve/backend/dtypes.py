@@ -77,7 +77,7 @@ def to_numpy_dtype(d) -> np.dtype:
     if isinstance(d, dtype):
         return d.np
     if d is builtins.float:
-        return _default.np
+        return np.dtype(np.float64)  # torch: dtype=float means float64
     if d is builtins.int:
         return np.dtype(np.int64)
     if d is builtins.bool:
@@ -119,11 +119,16 @@ def promote_types(a, b):
     """PyTorch's promotion of two dtypes of the same priority (result of ``torch.promote_types``).
 
     Unlike NumPy, integer with floating gives the floating type (int64 + float32 -> float32).
-    Works on NumPy dtypes and returns a NumPy dtype.
+    Takes NumPy dtypes and returns a NumPy dtype (the ops' fast path), or nerve dtypes and returns
+    a nerve dtype (``nerve.promote_types(nerve.int64, nerve.float32) -> nerve.float32``).
     """
     key = (a, b)
     r = _promote_cache.get(key)
     if r is not None:
+        return r
+    if isinstance(a, dtype) or isinstance(b, dtype):
+        r = from_numpy_dtype(promote_types(to_numpy_dtype(a), to_numpy_dtype(b)))
+        _promote_cache[key] = r
         return r
     ka, kb = _kind(a), _kind(b)
     if ka != kb:
@@ -137,3 +142,51 @@ def promote_types(a, b):
 def _kind(npd):
     k = npd.kind
     return 2 if k == "f" else (0 if k == "b" else 1)
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's casting rules allow ``from_`` -> ``to`` in ops with ``out=`` or in-place.
+
+    Floating to integral or bool, and integral to bool, are not allowed (``torch.can_cast``).
+    """
+    kf, kt = _kind(to_numpy_dtype(from_)), _kind(to_numpy_dtype(to))
+    return kf <= kt
+
+
+class finfo:
+    """Machine limits of a floating dtype (``torch.finfo``): eps, max, min, tiny, resolution, bits."""
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's argument name
+        d = _default if type is None else from_numpy_dtype(to_numpy_dtype(type))
+        if not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            f"'{d.name}'")
+        fi = np.finfo(d.np)
+        self.bits = fi.bits
+        self.eps = builtins.float(fi.eps)
+        self.max = builtins.float(fi.max)
+        self.min = builtins.float(fi.min)
+        self.tiny = self.smallest_normal = builtins.float(fi.tiny)
+        self.resolution = 10.0 ** -fi.precision
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``torch.iinfo``): bits, min, max."""
+
+    def __init__(self, type):  # noqa: A002
+        d = from_numpy_dtype(to_numpy_dtype(type))
+        if d.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle '{d.name}'")
+        ii = np.iinfo(d.np) if d is not bool_ else None
+        self.bits = d.itemsize * 8 if ii is None else ii.bits
+        self.min = 0 if ii is None else builtins.int(ii.min)
+        self.max = 1 if ii is None else builtins.int(ii.max)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f"iinfo(min={builtins.float(self.min):g}, max={builtins.float(self.max):g}, dtype={self.dtype})"

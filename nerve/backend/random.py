@@ -5,6 +5,7 @@ every device.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 
@@ -20,7 +21,8 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from .device import device as _device  # noqa: PLC0415
+        self.device = _device(device)
         self._seed = 67280421310721  # PyTorch's default seed
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 
@@ -88,3 +90,16 @@ def set_rng_state(state: dict) -> None:
 
 def rng(generator=None) -> np.random.Generator:
     return (generator or default_generator)._rng
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, **_ignored):
+    """Run a block with the default generator's state saved and restored afterwards (``torch.random.fork_rng``)."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)

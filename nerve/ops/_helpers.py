@@ -151,6 +151,8 @@ def binary_operands(a, b, op: str):
                     bd = bd.astype(rd)
             return a, b, ad, bd
         if isinstance(b, (float, int)):
+            if type(b) is not float and type(b) is not int and isinstance(b, np.generic):
+                b = b.item()  # np.float64 subclasses float, but must not upcast like a NumPy scalar
             if ad.dtype.kind != "f" and not (isinstance(b, int) and ad.dtype.kind != "b"):
                 ad = ad.astype(scalar_result_dtype(ad.dtype, b))
             return a, None, ad, b

@@ -17,10 +17,27 @@ from .elementwise import _check_inplace, apply_inplace
 from .shape import cast, expand
 
 
+def _to_np(dtype) -> np.dtype:
+    """NumPy dtype for a dtype argument. Python's ``float`` means float64 there, as in PyTorch
+    (``torch.zeros(2, dtype=float)`` is float64, whatever the default dtype)."""
+    if dtype is builtins.float:
+        return np.dtype(np.float64)
+    return _dt.to_numpy_dtype(dtype)
+
+
 def _np_dtype(dtype, default=None):
     if dtype is None:
         return default if default is not None else _dt.default_np_dtype()
-    return _dt.to_numpy_dtype(dtype)
+    return _to_np(dtype)
+
+
+def _float_dtype(dtype, op):
+    """The NumPy dtype of a random floating tensor; integer dtypes are refused as in PyTorch."""
+    npd = _np_dtype(dtype)
+    if npd.kind != "f":
+        raise NotImplementedError(f"{op}(): dtype {_dt.from_numpy_dtype(npd)} is not supported: random "
+                                  "floating samples need a floating dtype (use randint for integers)")
+    return npd
 
 
 def _finish(arr, device, requires_grad):
@@ -43,11 +60,33 @@ def _flatten_tensors(data):
     return data
 
 
+def _np_float_scalar_dtype(data):
+    """The widest NumPy floating scalar type inside nested lists (None if there is none)."""
+    best = None
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, np.floating) and (best is None or x.dtype.itemsize > best.itemsize):
+            best = x.dtype
+    return best
+
+
 def _infer_np(data):
-    arr = np.asarray(_flatten_tensors(data))
+    try:
+        arr = np.asarray(_flatten_tensors(data))
+    except ValueError:
+        raise ValueError(f"tensor(): expected a regular nested sequence (all rows of the same length), got "
+                         f"{type(data).__name__} with rows of different lengths") from None
     if arr.dtype.kind == "f" and not isinstance(data, np.ndarray) and arr.dtype != _dt.default_np_dtype():
         if not isinstance(data, np.floating):
-            arr = arr.astype(_dt.default_np_dtype())
+            # Python floats take the default dtype; NumPy float scalars keep theirs (PyTorch promotes both)
+            npf = _np_float_scalar_dtype(data) if isinstance(data, (list, tuple)) else None
+            target = _dt.default_np_dtype()
+            if npf is not None and npf.itemsize > target.itemsize:
+                target = npf
+            arr = arr.astype(target)
     elif arr.dtype.kind in "OUS":
         raise TypeError(f"tensor(): cannot make a tensor from data of type {type(data).__name__}")
     elif arr.dtype.kind == "u" and arr.dtype != np.uint8:
@@ -70,10 +109,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor):
         arr = data._data.copy()
         if dtype is not None:
-            arr = arr.astype(_dt.to_numpy_dtype(dtype))
+            arr = arr.astype(_to_np(dtype))
         return _finish(arr, device, requires_grad)
     arr = _infer_np(data)
-    arr = np.array(arr, dtype=_dt.to_numpy_dtype(dtype) if dtype is not None else arr.dtype, copy=True)
+    arr = np.array(arr, dtype=_to_np(dtype) if dtype is not None else arr.dtype, copy=True)
     return _finish(arr, device, requires_grad)
 
 
@@ -82,16 +121,16 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         out = data
         if dtype is not None:
-            out = cast(out, _dt.to_numpy_dtype(dtype))
+            out = cast(out, _to_np(dtype))
         if device is not None:
             out = to(out, device)
         return out
     if isinstance(data, np.ndarray):
-        arr = data if dtype is None else data.astype(_dt.to_numpy_dtype(dtype), copy=False)
+        arr = data if dtype is None else data.astype(_to_np(dtype), copy=False)
         return _finish(arr, device, False)
     arr = _infer_np(data)
     if dtype is not None:
-        arr = arr.astype(_dt.to_numpy_dtype(dtype), copy=False)
+        arr = arr.astype(_to_np(dtype), copy=False)
     return _finish(arr, device, False)
 
 
@@ -106,30 +145,39 @@ def from_numpy(ndarray) -> Tensor:
     return wrap(ndarray)
 
 
-def _size(size, op):
+def _size(size, op, kw=None):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]), f(Size) and f(size=(2, 3))."""
+    if kw is not None:
+        if size:
+            raise TypeError(f"{op}(): pass the size either positionally or as size=, not both")
+        size = (kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     try:
-        return tuple(builtins.int(s) for s in size)
+        out = tuple(builtins.int(s) for s in size)
     except TypeError:
         raise TypeError(f"{op}(): size must be a sequence of ints, got {size!r}") from None
+    if any(s < 0 for s in out):
+        raise RuntimeError(f"{op}(): Dimension size must be non-negative, got size {out}")
+    return out
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*sizes, out=None, dtype=None, layout=None, device=None, requires_grad=False, size=None) -> Tensor:
     """A tensor of zeros of the given size."""
-    arr = np.zeros(_size(size, "zeros"), dtype=_np_dtype(dtype))
+    arr = np.zeros(_size(sizes, "zeros", size), dtype=_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def ones(*sizes, out=None, dtype=None, layout=None, device=None, requires_grad=False, size=None) -> Tensor:
     """A tensor of ones of the given size."""
-    arr = np.ones(_size(size, "ones"), dtype=_np_dtype(dtype))
+    arr = np.ones(_size(sizes, "ones", size), dtype=_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty(*sizes, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+          size=None):
     """An uninitialised tensor (its values are whatever memory held)."""
-    arr = np.empty(_size(size, "empty"), dtype=_np_dtype(dtype))
+    arr = np.empty(_size(sizes, "empty", size), dtype=_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
@@ -151,26 +199,26 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d = input._data
-    arr = xp_of(d).zeros(d.shape, dtype=_np_dtype(dtype, d.dtype))
+    arr = xp_of(d).zeros_like(d, dtype=_np_dtype(dtype, d.dtype))  # keeps the layout (preserve_format)
     return _finish(arr, device, requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d = input._data
-    arr = xp_of(d).ones(d.shape, dtype=_np_dtype(dtype, d.dtype))
+    arr = xp_of(d).ones_like(d, dtype=_np_dtype(dtype, d.dtype))  # keeps the layout (preserve_format)
     return _finish(arr, device, requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d = input._data
-    arr = xp_of(d).empty(d.shape, dtype=_np_dtype(dtype, d.dtype))
+    arr = xp_of(d).empty_like(d, dtype=_np_dtype(dtype, d.dtype))  # keeps the layout (preserve_format)
     return _finish(arr, device, requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     d = input._data
-    arr = xp_of(d).full(d.shape, fill_value, dtype=_np_dtype(dtype, d.dtype))
+    arr = xp_of(d).full_like(d, fill_value, dtype=_np_dtype(dtype, d.dtype))
     return _finish(arr, device, requires_grad)
 
 
@@ -178,15 +226,20 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     """Values from ``start`` to ``end`` (exclusive) in steps; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+    vals = [v.item() if isinstance(v, (Tensor, np.generic)) else v for v in (start, end, step)]
     if dtype is None:
         dtype_np = np.dtype(np.int64) if all(isinstance(v, numbers.Integral) for v in vals) \
             else _dt.default_np_dtype()
     else:
-        dtype_np = _dt.to_numpy_dtype(dtype)
+        dtype_np = _to_np(dtype)
+    if dtype_np.kind in "iub":
+        vals = [builtins.int(v) for v in vals]  # PyTorch truncates the bounds of an integer arange
     start, end, step = vals
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start={start}, "
+                           f"end={end}, step={step})")
     n = builtins.max(0, builtins.int(np.ceil((end - start) / step)))
     arr = (start + np.arange(n, dtype=np.float64) * step).astype(dtype_np) if dtype_np.kind == "f" \
         else np.arange(start, end, step, dtype=dtype_np)
@@ -201,11 +254,15 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if builtins.int(steps) < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     arr = np.linspace(float(start), float(end), builtins.int(steps)).astype(_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    if builtins.int(steps) < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
     arr = np.logspace(float(start), float(end), builtins.int(steps), base=base).astype(_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
@@ -217,17 +274,18 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 
 # ============================================================================ random
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def rand(*sizes, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, size=None):
     """Uniform samples on [0, 1)."""
-    npd = _np_dtype(dtype)
-    arr = rng(generator).random(_size(size, "rand"), dtype=np.float64 if npd == np.float16 else npd)
+    npd = _float_dtype(dtype, "rand")
+    arr = rng(generator).random(_size(sizes, "rand", size), dtype=np.float64 if npd == np.float16 else npd)
     return _finish(arr.astype(npd, copy=False), device, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randn(*sizes, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          size=None):
     """Standard normal samples."""
-    npd = _np_dtype(dtype)
-    arr = rng(generator).standard_normal(_size(size, "randn"), dtype=np.float64 if npd == np.float16 else npd)
+    npd = _float_dtype(dtype, "randn")
+    arr = rng(generator).standard_normal(_size(sizes, "randn", size), dtype=np.float64 if npd == np.float16 else npd)
     return _finish(arr.astype(npd, copy=False), device, requires_grad)
 
 
@@ -241,7 +299,10 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
             raise TypeError("randint() missing required argument 'size'")
     if high is None:
         low, high = 0, low
-    arr = rng(generator).integers(builtins.int(low), builtins.int(high), size=_size((size,), "randint"))
+    low, high = builtins.int(low), builtins.int(high)
+    if low >= high:
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    arr = rng(generator).integers(low, high, size=_size((size,), "randint"))
     return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), device, requires_grad)
 
 
@@ -275,6 +336,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         md = mean._data if isinstance(mean, Tensor) else mean
         sd = std._data if isinstance(std, Tensor) else std
+        if bool(np.any(np.asarray(sd) < 0)):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
         ref = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(np.shape(md), np.shape(sd))
         z = g.standard_normal(shape).astype(ref._data.dtype if ref._data.dtype.kind == "f"
@@ -282,7 +345,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         return wrap(np.asarray(md + sd * z, dtype=z.dtype))
     if size is None:
         raise TypeError("normal(): with float mean and std, pass size=")
-    npd = _np_dtype(dtype)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    npd = _float_dtype(dtype, "normal")
     arr = (mean + std * g.standard_normal(_size((size,), "normal"))).astype(npd)
     return _finish(arr, device, requires_grad)
 
@@ -290,8 +355,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Samples 1 with probability ``input`` (elementwise), else 0; same dtype as input."""
     d = input._data
-    probs = d if p is None else np.full(d.shape, p)
-    arr = (rng(generator).random(d.shape) < np.asarray(probs)).astype(d.dtype)
+    probs = np.asarray(d if p is None else np.full(d.shape, p))
+    if probs.size and not bool(((probs >= 0) & (probs <= 1)).all()):
+        raise RuntimeError("bernoulli: expected all probabilities p to be in [0, 1] (p_in >= 0 && p_in <= 1)")
+    arr = (rng(generator).random(d.shape) < probs).astype(d.dtype)
     return wrap(arr)
 
 
@@ -430,7 +497,7 @@ def to(self, *args, **kwargs):
     dev, dtype, copy = _parse_to(args, dict(kwargs))
     out = self
     if dtype is not None:
-        out = cast(out, _dt.to_numpy_dtype(dtype))
+        out = cast(out, _to_np(dtype))
     if dev is not None:
         dev = backend.device(dev)
         if backend.device_of(out._data).type != dev.type:
@@ -462,7 +529,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         return _type_name(self)
     if isinstance(dtype, str):
         dtype = _TYPE_NAMES.get(dtype.split(".")[-1], dtype)
-    return cast(self, _dt.to_numpy_dtype(dtype))
+    return cast(self, _to_np(dtype))
 
 
 _TYPE_NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",

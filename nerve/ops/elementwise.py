@@ -14,8 +14,10 @@ from ..autograd.node import Node
 from ..autograd.tensor import Tensor, wrap
 from ..backend import dtypes as _dt
 from ._helpers import (
-    as_tensor_like, attach, binary_operands, broadcast_error, float_operand, register_methods, xp_of,
+    as_tensor_like, attach, binary_operands, broadcast_error, float_operand, needs_grad, register_methods,
+    xp_of,
 )
+from .shape import cast as _cast
 
 try:  # SciPy's erf is exact and vectorised; NumPy has none
     from scipy.special import erf as _sp_erf, erfinv as _sp_erfinv
@@ -24,13 +26,76 @@ except Exception:  # pragma: no cover - SciPy is optional
     _sp_erfinv = None
 
 
-def _compute(fn, op, a, b):
-    try:
-        return fn(a, b)
-    except ValueError as e:
-        if "broadcast" in str(e):
-            raise broadcast_error(op, np.shape(a), np.shape(b)) from None
-        raise
+_np_float64 = np.float64
+
+
+def _operands(a, b, op):
+    """``binary_operands`` that treats NumPy float64 scalars like Python floats, as PyTorch does.
+
+    ``np.float64`` subclasses ``float``, so it would otherwise reach NumPy as a strong scalar and
+    upcast a float32 array to float64.
+    """
+    if type(b) is _np_float64:
+        b = float(b)
+    if type(a) is _np_float64:
+        a = float(a)
+    return binary_operands(a, b, op)
+
+
+def _is_bool(x) -> bool:
+    """Whether operand ``x`` (Tensor or Python value) is boolean."""
+    if isinstance(x, Tensor):
+        return x._data.dtype == np.bool_
+    return isinstance(x, (bool, np.bool_))
+
+
+def _kind_of(ad, bd) -> str:
+    """NumPy kind ('f', 'i', 'u', 'b') of the result of a promoted pair of raw operands."""
+    if hasattr(ad, "dtype"):
+        return ad.dtype.kind
+    if hasattr(bd, "dtype"):
+        return bd.dtype.kind
+    return "f"
+
+
+def _float_pair(ad, bd):
+    """Cast integer/bool raw operands to the default float dtype (true division, atan2, ...).
+
+    After ``binary_operands`` both arrays share the promoted dtype, so this casts both or neither.
+    """
+    dfl = _dt.default_np_dtype()
+    if hasattr(ad, "dtype") and ad.dtype.kind != "f":
+        ad = ad.astype(dfl)
+    if hasattr(bd, "dtype") and bd.dtype.kind != "f":
+        bd = bd.astype(dfl)
+    return ad, bd
+
+
+def _check_int_divisor(ad, bd, op):
+    """Integer division by zero raises in PyTorch (NumPy would return 0 with a warning)."""
+    kind = _kind_of(ad, bd)
+    if kind not in "iub":
+        return
+    if kind == "b":
+        raise NotImplementedError(f"{op} is not implemented for two bool operands")
+    if hasattr(bd, "dtype"):
+        if not bd.all():
+            raise RuntimeError(f"ZeroDivisionError: {op}: integer division by zero (a divisor element is 0)")
+    elif bd == 0:
+        raise RuntimeError(f"ZeroDivisionError: {op}: integer division by zero")
+
+
+def _scaled(bd, alpha, kind, op):
+    """``alpha * other`` for add/sub, with PyTorch's checks on alpha's type."""
+    if kind in "iu" and isinstance(alpha, float):
+        raise RuntimeError(f"{op}: For integral input tensors, argument alpha must not be a floating point "
+                           f"number (got alpha={alpha}).")
+    if kind == "b":
+        if isinstance(alpha, float):
+            raise RuntimeError(f"{op}: Boolean alpha only supported for Boolean results (got alpha={alpha}).")
+        alpha = bool(alpha)
+        return bd & alpha if hasattr(bd, "dtype") else (bool(bd) and alpha)
+    return bd * alpha
 
 
 # ============================================================================ binary arithmetic
@@ -43,9 +108,9 @@ class AddBackward(Node):
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting. Gradient: (g, alpha * g)."""
-    a, b, ad, bd = binary_operands(input, other, "add")
+    a, b, ad, bd = _operands(input, other, "add")
     if alpha != 1:
-        bd = bd * alpha
+        bd = _scaled(bd, alpha, _kind_of(ad, bd), "add")
     try:
         r = wrap(ad + bd)
     except ValueError:
@@ -66,12 +131,18 @@ class SubBackward(Node):
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``. Gradient: (g, -alpha * g)."""
-    a, b, ad, bd = binary_operands(input, other, "sub")
-    if ad.dtype.kind == "b" if hasattr(ad, "dtype") else False:
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    # cheap bool test first: sub is on the hot path
+    ba = input._data.dtype.kind == "b" if type(input) is Tensor else isinstance(input, (bool, np.bool_))
+    bb = other._data.dtype.kind == "b" if type(other) is Tensor else isinstance(other, (bool, np.bool_))
+    if ba or bb:
+        if ba and bb:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                               "Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    a, b, ad, bd = _operands(input, other, "sub")
     if alpha != 1:
-        bd = bd * alpha
+        bd = _scaled(bd, alpha, _kind_of(ad, bd), "sub")
     try:
         r = wrap(ad - bd)
     except ValueError:
@@ -101,7 +172,7 @@ class MulBackward(Node):
 
 def mul(input, other, *, out=None):
     """Elementwise product. Gradient: (g * other, g * input)."""
-    a, b, ad, bd = binary_operands(input, other, "mul")
+    a, b, ad, bd = _operands(input, other, "mul")
     try:
         r = wrap(ad * bd)
     except ValueError:
@@ -137,11 +208,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     """
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
-    a, b, ad, bd = binary_operands(input, other, "div")
-    if getattr(ad, "dtype", np.dtype("f")).kind != "f":
-        ad = ad.astype(_dt.default_np_dtype()) if hasattr(ad, "astype") else float(ad)
-    if hasattr(bd, "dtype") and bd.dtype.kind != "f" and not hasattr(ad, "dtype"):
-        bd = bd.astype(_dt.default_np_dtype())
+    a, b, ad, bd = _operands(input, other, "div")
+    ad, bd = _float_pair(ad, bd)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             r = wrap(ad / bd)
@@ -161,20 +229,26 @@ subtract = sub
 
 
 def _rounded_div(input, other, mode):
-    a, b, ad, bd = binary_operands(input, other, "div")
+    if mode not in ("floor", "trunc"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{mode}'")
+    a, b, ad, bd = _operands(input, other, "div")
+    _check_int_divisor(ad, bd, f"div(rounding_mode='{mode}')")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
+    rd = ad.dtype if hasattr(ad, "dtype") else bd.dtype
     with np.errstate(divide="ignore", invalid="ignore"):
         if mode == "floor":
             r = xp.floor_divide(ad, bd)
-        elif mode == "trunc":
-            q = xp.true_divide(ad, bd)
-            r = xp.trunc(q)
-            rd = ad.dtype if hasattr(ad, "dtype") else bd.dtype
-            r = r.astype(rd) if hasattr(r, "astype") else r
+        elif rd.kind in "iub":
+            # C-style integer division, exact (no detour through float64 for large int64 values)
+            q = xp.floor_divide(ad, bd)
+            r = q + ((q < 0) & (q * bd != ad))
         else:
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                             f"'{mode}'")
-    out = wrap(xp.asarray(r))
+            r = xp.trunc(xp.true_divide(ad, bd))
+    r = xp.asarray(r)
+    if r.dtype != rd:
+        r = r.astype(rd)
+    out = wrap(r)
     if gm.enabled and ((a is not None and a.requires_grad) or (b is not None and b.requires_grad)):
         attach(out, ZeroGradBackward(a, b))
     return out
@@ -203,7 +277,8 @@ class RemainderBackward(Node):
 
 def remainder(input, other):
     """Python-style modulus (sign of the divisor). Gradient: (g, -g * floor(input / other))."""
-    a, b, ad, bd = binary_operands(input, other, "remainder")
+    a, b, ad, bd = _operands(input, other, "remainder")
+    _check_int_divisor(ad, bd, "remainder")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = wrap(xp.asarray(xp.mod(ad, bd)))
@@ -217,7 +292,8 @@ def remainder(input, other):
 
 def fmod(input, other):
     """C-style remainder (sign of the dividend). Gradient: (g, -g * trunc(input / other))."""
-    a, b, ad, bd = binary_operands(input, other, "fmod")
+    a, b, ad, bd = _operands(input, other, "fmod")
+    _check_int_divisor(ad, bd, "fmod")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = wrap(xp.asarray(xp.fmod(ad, bd)))
@@ -240,8 +316,14 @@ class FmodBackward(Node):
 
 class PowBackward(Node):
     def apply(self, g):
+        # 0 * inf and log(0) appear in branches that where() discards
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._apply(g)
+
+    def _apply(self, g):
         a, b = self.saved_tensors
         ga = gb = None
+        rdt = g._data.dtype  # the result dtype: integer/bool operands join the formulas in it
         if self.next[0] is not None:
             if b is None:
                 e = self.sb
@@ -254,29 +336,53 @@ class PowBackward(Node):
                 else:
                     ga = g * e * a ** (e - 1)
             else:
-                # where(b == 0, 0, g * b * a^(b-1)) keeps 0 * inf out of the result
-                ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+                # 0 where b == 0 (even at a == 0, where a^(b-1) is inf); the exponent is made safe
+                # there too, so the discarded branch stays finite and second derivatives clean
+                bf = b if b._data.dtype.kind == "f" else _cast(b, rdt)
+                zb = bf == 0
+                ga = where(zb, 0.0, g * bf * a ** where(zb, 0.0, bf - 1))
         if self.next[1] is not None:
             out = self.saved_output()
             if a is None:
-                gb = g * out * (math.log(self.sa) if self.sa > 0 else math.nan)
+                sa = self.sa
+                if sa > 0:
+                    gb = g * out * math.log(sa)
+                elif sa == 0:  # d/db 0^b: 0 for b >= 0, -inf for b < 0 (PyTorch)
+                    gb = where(b >= 0, 0.0, g * out * -math.inf)
+                else:
+                    gb = g * out * math.nan
             else:
-                # d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0 (PyTorch's convention)
-                gb = where((a == 0) & (b >= 0), 0.0, g * out * log(a))
+                # d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0 (PyTorch's convention);
+                # log's argument is made 1 there so the discarded branch holds no inf
+                af = a if a._data.dtype == rdt else _cast(a, rdt)
+                mask = (af == 0) & (b >= 0)
+                gb = where(mask, 0.0, g * out * log(where(mask, 1.0, af)))
         return ga, gb
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     """``input ** exponent``. Gradients: g * e * x^(e-1) and g * x^e * log(x)."""
-    a, b, ad, bd = binary_operands(input, exponent, "pow")
+    if _is_bool(input) and _is_bool(exponent):
+        if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
+            raise NotImplementedError('"pow" not implemented for \'Bool\' (pow of two bool tensors)')
+        # bool ** True == x, bool ** False == True: the result stays bool, as in PyTorch
+        d = input._data
+        return _out(wrap(d.copy() if exponent else xp_of(d).ones(d.shape, dtype=bool)), out)
+    a, b, ad, bd = _operands(input, exponent, "pow")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
-    if hasattr(ad, "dtype") and ad.dtype.kind in "iu" and isinstance(bd, int) and bd < 0:
+    kind = _kind_of(ad, bd)
+    if kind in "iu" and b is None and bd < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if b is None and bd == 2:
             r = wrap(ad * ad)
         elif b is None and bd == 0.5 and ad.dtype.kind == "f":
             r = wrap(xp.sqrt(ad))
+        elif kind in "iu" and b is not None and bool((bd < 0).any()):
+            # NumPy refuses negative integer exponents; PyTorch gives 1 for base 1, +-1 for base -1
+            # and 0 (integer truncation of x^-n) otherwise.
+            neg = xp.where(ad == 1, 1, xp.where(ad == -1, 1 - 2 * (bd % 2), 0))
+            r = wrap(xp.asarray(xp.where(bd < 0, neg, xp.power(ad, xp.maximum(bd, 0)))).astype(bd.dtype))
         else:
             r = wrap(xp.asarray(xp.power(ad, bd)))
     if gm.enabled and ((a is not None and a.requires_grad) or (b is not None and b.requires_grad)):
@@ -289,7 +395,17 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     return _out(r, out)
 
 
-float_power = pow
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64 whatever the input dtypes (``torch.float_power``).
+
+    Gradient: that of ``pow`` on the float64 operands (cast back to each input's dtype).
+    """
+    f64 = np.dtype(np.float64)
+    x = _cast(input, f64) if isinstance(input, Tensor) else float(input)
+    e = _cast(exponent, f64) if isinstance(exponent, Tensor) else float(exponent)
+    if not isinstance(x, Tensor) and not isinstance(e, Tensor):
+        raise TypeError("float_power: expected at least one Tensor operand")
+    return pow(x, e)
 
 
 def _out(r, out):
@@ -308,8 +424,15 @@ def _out(r, out):
 
 
 # ============================================================================ unary math
-def _unary(name, forward, backward, save="input", float_only=True, doc=""):
-    """Define a unary op ``name`` from a raw forward and a Tensor backward ``(g, x, out) -> grad``."""
+_TORCH_NAMES = {"b": "Bool", "i": "Long", "u": "Byte"}
+
+
+def _unary(name, forward, backward, save="input", float_only=True, doc="", reject=None):
+    """Define a unary op ``name`` from a raw forward and a Tensor backward ``(g, x, out) -> grad``.
+
+    ``reject``: ``(kinds, exception, message)`` for input dtypes PyTorch refuses (e.g. ``("b",
+    NotImplementedError, None)``: no bool inputs); the default message names the op and dtype.
+    """
     node_cls = type(f"{name.capitalize()}Backward", (Node,), {"__slots__": ()})
 
     if save == "output":
@@ -327,6 +450,9 @@ def _unary(name, forward, backward, save="input", float_only=True, doc=""):
     def op(input, *, out=None):
         if not isinstance(input, Tensor):
             input = as_tensor_like(input, name=name)
+        if reject is not None and input._data.dtype.kind in reject[0]:
+            raise reject[1](reject[2] or f'"{name}" not implemented for '
+                                         f"'{_TORCH_NAMES.get(input._data.dtype.kind)}' ({input.dtype} input)")
         d = float_operand(input) if float_only else input._data
         xp = xp_of(d)
         with np.errstate(all="ignore"):
@@ -394,6 +520,10 @@ tanh = _unary("tanh", lambda xp, d: xp.tanh(d), lambda g, x, o: g * (1 - o * o),
               doc="Hyperbolic tangent. Gradient: g * (1 - tanh(x)^2).")
 asinh = _unary("asinh", lambda xp, d: xp.arcsinh(d), lambda g, x, o: g * rsqrt(x * x + 1))
 atanh = _unary("atanh", lambda xp, d: xp.arctanh(d), lambda g, x, o: g / (1 - x * x))
+acosh = _unary("acosh", lambda xp, d: xp.arccosh(d), lambda g, x, o: g * rsqrt(x * x - 1),
+               doc="Inverse hyperbolic cosine. Gradient: g / sqrt(x^2 - 1).")
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
 reciprocal = _unary("reciprocal", lambda xp, d: 1 / d, lambda g, x, o: -g * o * o, "output",
                     doc="1 / x. Gradient: -g / x^2.")
 erf = _unary("erf", _erf, lambda g, x, o: g * exp(-x * x) * _2_SQRTPI,
@@ -417,30 +547,59 @@ def _relu_bwd(g, x, o):
 
 
 relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), _relu_bwd, "output", float_only=False,
-              doc="max(x, 0). Gradient: g where x > 0, else 0.")
+              doc="max(x, 0). Gradient: g where x > 0, else 0.",
+              reject=("b", RuntimeError, "relu: \"clamp_min\" is not supported for bool tensors"))
 abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, o: g * sign(x), float_only=False,  # noqa: A001
-             doc="|x|. Gradient: g * sign(x) (0 at 0).")
+             doc="|x|. Gradient: g * sign(x) (0 at 0).", reject=("b", NotImplementedError, None))
 absolute = abs
 neg = _unary("neg", lambda xp, d: -d, lambda g, x, o: -g, None, float_only=False,
-             doc="-x. Gradient: -g.")
+             doc="-x. Gradient: -g.",
+             reject=("b", RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you "
+                                        "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                                        "instead."))
 negative = neg
-square = _unary("square", lambda xp, d: d * d, lambda g, x, o: g * x * 2, float_only=False)
-sign = _unary("sign", lambda xp, d: xp.sign(d), lambda g, x, o: g * 0, None, float_only=False,
-              doc="-1, 0 or 1. Gradient: zero.")
+
+
+def _square_fwd(xp, d):
+    if d.dtype == np.bool_:
+        d = d.astype(np.int64)  # PyTorch: square(bool) is pow(x, 2) in int64
+    return d * d
+
+
+square = _unary("square", _square_fwd, lambda g, x, o: g * x * 2, float_only=False,
+                doc="x * x. Gradient: 2 g x.")
+
+
+def _sign_fwd(xp, d):
+    if d.dtype == np.bool_:
+        return d.copy()
+    r = xp.sign(d)
+    if d.dtype.kind == "f":
+        r = xp.where(xp.isnan(d), 0, r).astype(d.dtype, copy=False)  # PyTorch: sign(nan) == 0
+    return r
+
+
+sign = _unary("sign", _sign_fwd, lambda g, x, o: g * 0, None, float_only=False,
+              doc="-1, 0 or 1 (0 for nan, as PyTorch). Gradient: zero.")
 sgn = sign
+_NO_BOOL = ("b", NotImplementedError, None)
 floor = _unary("floor", lambda xp, d: xp.floor(d) if d.dtype.kind == "f" else d.copy(),
-               lambda g, x, o: g * 0, None, float_only=False)
+               lambda g, x, o: g * 0, None, float_only=False, doc="Round down. Gradient: zero.", reject=_NO_BOOL)
 ceil = _unary("ceil", lambda xp, d: xp.ceil(d) if d.dtype.kind == "f" else d.copy(),
-              lambda g, x, o: g * 0, None, float_only=False)
+              lambda g, x, o: g * 0, None, float_only=False, doc="Round up. Gradient: zero.", reject=_NO_BOOL)
 trunc = _unary("trunc", lambda xp, d: xp.trunc(d) if d.dtype.kind == "f" else d.copy(),
-               lambda g, x, o: g * 0, None, float_only=False)
+               lambda g, x, o: g * 0, None, float_only=False, doc="Round toward zero. Gradient: zero.",
+               reject=_NO_BOOL)
 fix = trunc
-frac = _unary("frac", lambda xp, d: d - xp.trunc(d), lambda g, x, o: g, None)
+frac = _unary("frac", lambda xp, d: d - xp.trunc(d), lambda g, x, o: g, None, float_only=False,
+              doc="x - trunc(x). Gradient: g.", reject=("biu", NotImplementedError, None))
 
 
 def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
     """Round half to even (as PyTorch). Gradient: zero."""
     d = input._data
+    if d.dtype == np.bool_:
+        raise NotImplementedError('"round" not implemented for \'Bool\'')
     r = wrap(xp_of(d).round(d, decimals) if d.dtype.kind == "f" else d.copy())
     if gm.enabled and input.requires_grad:
         attach(r, ZeroGradBackward(input))
@@ -450,7 +609,7 @@ def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
 # ============================================================================ comparisons / logic
 def _compare(name, ufunc):
     def op(input, other):
-        a, b, ad, bd = binary_operands(input, other, name)
+        a, b, ad, bd = _operands(input, other, name)
         try:
             return wrap(xp_of(ad if hasattr(ad, "dtype") else bd).asarray(ufunc(ad, bd)))
         except ValueError:
@@ -471,8 +630,11 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 def _bool_op(name, ufunc):
     def op(input, other):
-        a, b, ad, bd = binary_operands(input, other, name)
-        return wrap(np.asarray(ufunc(_as_bool(ad), _as_bool(bd))))
+        a, b, ad, bd = _operands(input, other, name)
+        try:
+            return wrap(xp_of(ad if hasattr(ad, "dtype") else bd).asarray(ufunc(_as_bool(ad), _as_bool(bd))))
+        except ValueError:
+            raise broadcast_error(name, np.shape(ad), np.shape(bd)) from None
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -492,11 +654,15 @@ def logical_not(input):
 
 def _bitwise(name, ufunc):
     def op(input, other):
-        a, b, ad, bd = binary_operands(input, other, name)
+        a, b, ad, bd = _operands(input, other, name)
         for x in (ad, bd):
-            if hasattr(x, "dtype") and x.dtype.kind == "f":
-                raise RuntimeError(f"{name} is only supported for integer and bool tensors, got float")
-        return wrap(np.asarray(ufunc(ad, bd)))
+            if (hasattr(x, "dtype") and x.dtype.kind == "f") or isinstance(x, float):
+                raise NotImplementedError(f'"{name}" not implemented for floating point operands: it is only '
+                                          "supported for integer and bool tensors")
+        try:
+            return wrap(xp_of(ad if hasattr(ad, "dtype") else bd).asarray(ufunc(ad, bd)))
+        except ValueError:
+            raise broadcast_error(name, np.shape(ad), np.shape(bd)) from None
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -509,7 +675,8 @@ bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 def bitwise_not(input):
     d = input._data
     if d.dtype.kind == "f":
-        raise RuntimeError("bitwise_not is only supported for integer and bool tensors, got float")
+        raise NotImplementedError('"bitwise_not" not implemented for floating point tensors: it is only '
+                                  "supported for integer and bool tensors")
     return wrap(xp_of(d).invert(d))
 
 
@@ -534,7 +701,7 @@ def isneginf(input):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    a, b, ad, bd = binary_operands(input, other, "isclose")
+    a, b, ad, bd = _operands(input, other, "isclose")
     return wrap(np.asarray(xp_of(ad).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
@@ -570,8 +737,14 @@ def where(condition, input=None, other=None):
         return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
+        if cond.dtype != np.uint8:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{_dt.from_numpy_dtype(cond.dtype)}")
         cond = cond.astype(bool)
-    a, b, ad, bd = binary_operands(input, other, "where")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two Python scalars: a 0-d tensor for one of them gives PyTorch's result dtype
+        input = as_tensor_like(input, name="where")
+    a, b, ad, bd = _operands(input, other, "where")
     xp = xp_of(cond)
     try:
         r = wrap(xp.asarray(xp.where(cond, ad, bd)))
@@ -646,32 +819,47 @@ class MaximumBackward(Node):
         return ga, gb
 
 
-def _minmax(name, cmp):
+def _minmax(name, cmp, ignore_nan=False):
+    is_max = cmp is np.greater
+
     def op(input, other, *, out=None):
-        a, b, ad, bd = binary_operands(input, other, name)
+        a, b, ad, bd = _operands(input, other, name)
         xp = xp_of(ad if hasattr(ad, "dtype") else bd)
+        if ignore_nan:
+            f = xp.fmax if is_max else xp.fmin
+        else:
+            f = xp.maximum if is_max else xp.minimum
         try:
-            r = wrap(xp.asarray((xp.maximum if cmp is np.greater else xp.minimum)(ad, bd)))
+            r = wrap(xp.asarray(f(ad, bd)))
         except ValueError:
             raise broadcast_error(name, np.shape(ad), np.shape(bd)) from None
         if gm.enabled and ((a is not None and a.requires_grad) or (b is not None and b.requires_grad)):
             n = MaximumBackward(a, b)
             n.save(None, None)
             dt = r._data.dtype
-            n.pick_a = cmp(ad, bd).astype(dt)
-            n.pick_b = cmp(bd, ad).astype(dt)
-            n.tie = (ad == bd).astype(dt)
+            with np.errstate(invalid="ignore"):
+                if ignore_nan:
+                    # PyTorch: the whole gradient goes to input where it is chosen (ties included)
+                    # or where other is nan, else to other
+                    pa = (ad >= bd if is_max else ad <= bd) | xp.isnan(bd)
+                    pa = xp.broadcast_to(pa, r._data.shape)
+                    n.pick_a, n.pick_b = pa.astype(dt), (~pa).astype(dt)
+                    n.tie = xp.zeros((), dtype=dt)
+                else:
+                    n.pick_a, n.pick_b = cmp(ad, bd).astype(dt), cmp(bd, ad).astype(dt)
+                    n.tie = (ad == bd).astype(dt)
             attach(r, n)
         return _out(r, out)
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name} of two tensors. Gradient goes to the chosen input (split on ties)."
+    op.__doc__ = (f"Elementwise {name} of two tensors{' ignoring nan' if ignore_nan else ''}. Gradient goes to "
+                  "the chosen input (split on ties).")
     return op
 
 
 maximum = _minmax("maximum", np.greater)
 minimum = _minmax("minimum", np.less)
-fmax = maximum
-fmin = minimum
+fmax = _minmax("fmax", np.greater, ignore_nan=True)
+fmin = _minmax("fmin", np.less, ignore_nan=True)
 
 
 def lerp(input, end, weight):
@@ -688,8 +876,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def atan2(input, other):
-    """Angle of (other, input). Built from differentiable primitives."""
-    a, b, ad, bd = binary_operands(input, other, "atan2")
+    """Angle of the point (other, input). Gradient: (g * other / r^2, -g * input / r^2)."""
+    a, b, ad, bd = _operands(input, other, "atan2")
+    ad, bd = _float_pair(ad, bd)
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     r = wrap(xp.asarray(xp.arctan2(ad, bd)))
     if gm.enabled and ((a is not None and a.requires_grad) or (b is not None and b.requires_grad)):
@@ -713,19 +902,36 @@ class Atan2Backward(Node):
                 -g * a / den if self.next[1] is not None else None)
 
 
+def _float_operands(input, other, op):
+    """Both operands as Tensors of their promoted floating dtype (for composite binary ops)."""
+    a, b, ad, bd = _operands(input, other, op)
+    ad, bd = _float_pair(ad, bd)
+    rd = ad.dtype if hasattr(ad, "dtype") else bd.dtype
+    a = _cast(a, rd) if a is not None else wrap(xp_of(bd).asarray(ad, dtype=rd))
+    b = _cast(b, rd) if b is not None else wrap(xp_of(ad).asarray(bd, dtype=rd))
+    return a, b
+
+
 def hypot(input, other):
-    return sqrt(input * input + other * other)
+    """sqrt(input^2 + other^2). Gradient: (g * input / out, g * other / out)."""
+    a, b = _float_operands(input, other, "hypot")
+    return sqrt(a * a + b * b)
 
 
 def logaddexp(input, other):
-    m = maximum(input, other).detach()
-    return m + log(exp(input - m) + exp(other - m))
+    """log(e^input + e^other), without overflow. Gradient: (g * softmax weights)."""
+    a, b = _float_operands(input, other, "logaddexp")
+    m = maximum(a, b).detach()
+    # shift by a finite max only: logaddexp(inf, inf) = inf and logaddexp(-inf, -inf) = -inf
+    m = where(isfinite(m), m, 0.0)
+    return m + log(exp(a - m) + exp(b - m))
 
 
 def xlogy(input, other):
-    """``input * log(other)``, 0 where input == 0."""
-    a = as_tensor_like(input) if not isinstance(input, Tensor) else input
-    return where(a == 0, 0.0, a * log(other))
+    """``input * log(other)``, 0 where input == 0 (nan where other is nan)."""
+    a, b = _float_operands(input, other, "xlogy")
+    with np.errstate(invalid="ignore"):  # 0 * log(0) = nan is expected: where() replaces it
+        return where((a == 0) & ~isnan(b), 0.0, a * log(b))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -765,7 +971,7 @@ def apply_inplace(t: Tensor, result: Tensor, op: str) -> Tensor:
             raise RuntimeError(f"{op}: output with shape {tuple(d.shape)} doesn't match the broadcast shape "
                                f"{tuple(rd.shape)}") from None
     if rd.dtype != d.dtype:
-        if d.dtype.kind in "iub" and rd.dtype.kind == "f":
+        if (d.dtype.kind in "iub" and rd.dtype.kind == "f") or (d.dtype.kind == "b" and rd.dtype.kind in "iu"):
             raise RuntimeError(f"{op}: result type {_dt.from_numpy_dtype(rd.dtype)} can't be cast to the "
                                f"desired output type {t.dtype}")
     if not d.flags.writeable:
@@ -773,56 +979,110 @@ def apply_inplace(t: Tensor, result: Tensor, op: str) -> Tensor:
                            "clone() it before writing")
     d[...] = rd
     t._vc[0] += 1
-    if result.requires_grad and gm.enabled:
-        if t._base is not None and t._base.requires_grad:
-            raise RuntimeError(
-                f"{op}: in-place modification of a view of a tensor that requires grad is not supported; "
-                "compute the new values out of place (e.g. with nerve.where or cat)")
-        t.grad_fn = result.grad_fn
-        t.requires_grad = True
+    if gm.enabled:
+        if result.requires_grad:
+            if t._base is not None and t._base.requires_grad:
+                raise RuntimeError(
+                    f"{op}: in-place modification of a view of a tensor that requires grad is not supported; "
+                    "compute the new values out of place (e.g. with nerve.where or cat)")
+            t.grad_fn = result.grad_fn
+            t.requires_grad = True
+        elif t.grad_fn is not None:
+            # the new values (a comparison, a fill, ...) no longer depend on the old history
+            t.grad_fn = None
+            t.requires_grad = False
     return t
 
 
-def _make_inplace(name, fn, ufunc=None):
-    """In-place op from its out-of-place twin; unrecorded cases run as one NumPy ufunc with out=."""
-    def op(self, other, *, alpha=None, **kwargs):
-        record = _check_inplace(self, name) and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
-        if not record and ufunc is not None and not kwargs:
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of ``t`` standing for its value before an in-place update (PyTorch's ``original_self``).
+
+    Ops whose backward reads their input (mul, div, log, ...) save this copy, so overwriting ``t``
+    does not invalidate their own graph node.
+    """
+    s = wrap(t._data.copy())
+    s.requires_grad = t.requires_grad
+    s.grad_fn = t.grad_fn
+    return s
+
+
+def _inplace_of(name, fn, snapshot=False):
+    """The in-place twin ``t.name(*args)`` of op ``fn``: computed out of place, then written into ``t``."""
+    def op(self, *args, **kwargs):
+        src = self
+        if _check_inplace(self, name) and snapshot and needs_grad(
+                self, *[a for a in args if isinstance(a, Tensor)]):
+            src = _snapshot(self)
+        return apply_inplace(self, fn(src, *args, **kwargs), name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In-place version of ``{fn.__name__}``."
+    return op
+
+
+def _make_inplace(name, fn, ufunc=None, snapshot=False, no_bool=False):
+    """In-place arithmetic; unrecorded cases run as one NumPy ufunc with out= (optimizer hot path).
+
+    Whatever the ufunc refuses (a cast PyTorch forbids, a read-only or too small output) goes to
+    the general path, which raises PyTorch's error.
+    """
+    slow = _inplace_of(name, fn, snapshot)
+
+    def op(self, other, *, alpha=1, **kwargs):
+        if type(other) is Tensor:
+            od = other._data
+            record = gm.enabled and (self.requires_grad or other.requires_grad) and _check_inplace(self, name)
+            skip = no_bool and od.dtype.kind == "b"
+        else:
+            od = other
+            record = gm.enabled and self.requires_grad and _check_inplace(self, name)
+            skip = no_bool and isinstance(od, (bool, np.bool_))
+        if not record and ufunc is not None and not kwargs and not skip:
             d = self._data
-            od = other._data if isinstance(other, Tensor) else other
-            if alpha is not None and alpha != 1:
+            if type(od) is _np_float64:
+                od = float(od)
+            if alpha != 1:
                 od = od * alpha
             try:
                 ufunc(d, od, out=d, casting="same_kind")
-            except TypeError:
-                raise RuntimeError(f"{name}: result type {np.result_type(d, od)} can't be cast to the desired "
-                                   f"output type {self.dtype}") from None
-            except ValueError as e:
-                raise RuntimeError(f"{name}: output with shape {tuple(d.shape)} doesn't match the broadcast "
-                                   f"shape of other {np.shape(od)} ({e})") from None
-            self._vc[0] += 1
-            return self
-        if alpha is not None:
+            except (TypeError, ValueError):
+                pass  # let the general path raise PyTorch's error
+            else:
+                self._vc[0] += 1
+                return self
+        if alpha != 1:
             kwargs["alpha"] = alpha
-        return apply_inplace(self, fn(self, other, **kwargs), name)
+        return slow(self, other, **kwargs)
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"In-place version of ``{name[:-1]}``."
+    op.__doc__ = f"In-place version of ``{fn.__name__}``."
     return op
 
 
 add_ = _make_inplace("add_", add, np.add)
-sub_ = _make_inplace("sub_", sub, np.subtract)
-mul_ = _make_inplace("mul_", mul, np.multiply)
-div_ = _make_inplace("div_", div, np.true_divide)
-pow_ = _make_inplace("pow_", pow)
+sub_ = _make_inplace("sub_", sub, np.subtract, no_bool=True)
+mul_ = _make_inplace("mul_", mul, np.multiply, snapshot=True)
+div_ = _make_inplace("div_", div, np.true_divide, snapshot=True)
+pow_ = _inplace_of("pow_", pow, snapshot=True)
+float_power_ = _inplace_of("float_power_", float_power, snapshot=True)
+remainder_ = _inplace_of("remainder_", remainder, snapshot=True)
+fmod_ = _inplace_of("fmod_", fmod, snapshot=True)
+floor_divide_ = _inplace_of("floor_divide_", floor_divide)
+atan2_ = _inplace_of("atan2_", atan2, snapshot=True)
+hypot_ = _inplace_of("hypot_", hypot, snapshot=True)
+xlogy_ = _inplace_of("xlogy_", xlogy, snapshot=True)
+lerp_ = _inplace_of("lerp_", lerp)
+addcmul_ = _inplace_of("addcmul_", addcmul)
+addcdiv_ = _inplace_of("addcdiv_", addcdiv)
+clamp_min_ = _inplace_of("clamp_min_", clamp_min)
+clamp_max_ = _inplace_of("clamp_max_", clamp_max)
+nan_to_num_ = _inplace_of("nan_to_num_", nan_to_num)
 
 
 def clamp_(self, min=None, max=None):  # noqa: A002
     """In-place ``clamp``."""
-    if not (_check_inplace(self, "clamp_") and self.requires_grad) and not isinstance(min, Tensor) \
-            and not isinstance(max, Tensor):
-        d = self._data
+    d = self._data
+    if not (_check_inplace(self, "clamp_") and self.requires_grad) and d.dtype.kind == "f" \
+            and d.flags.writeable and (min is not None or max is not None) \
+            and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         xp_of(d).clip(d, min, max, out=d)
         self._vc[0] += 1
         return self
@@ -831,25 +1091,40 @@ def clamp_(self, min=None, max=None):  # noqa: A002
 
 clip_ = clamp_
 
-
-def _unary_inplace(name, fn):
-    def op(self):
-        _check_inplace(self, name)
-        return apply_inplace(self, fn(self), name)
-    op.__name__ = op.__qualname__ = name
-    return op
-
-
-relu_ = _unary_inplace("relu_", relu)
-neg_ = _unary_inplace("neg_", neg)
-abs_ = _unary_inplace("abs_", abs)
-exp_ = _unary_inplace("exp_", exp)
-log_ = _unary_inplace("log_", log)
-sqrt_ = _unary_inplace("sqrt_", sqrt)
-sigmoid_ = _unary_inplace("sigmoid_", sigmoid)
-tanh_ = _unary_inplace("tanh_", tanh)
-floor_ = _unary_inplace("floor_", floor)
-round_ = _unary_inplace("round_", round)
+_UNARY_INPLACE = {
+    # name: (op, whether its backward reads the input)
+    "relu_": (relu, False), "neg_": (neg, False), "negative_": (neg, False), "abs_": (abs, True),
+    "absolute_": (abs, True), "exp_": (exp, False), "expm1_": (expm1, False), "exp2_": (exp2, False),
+    "log_": (log, True), "log1p_": (log1p, True), "log2_": (log2, True), "log10_": (log10, True),
+    "sqrt_": (sqrt, False), "rsqrt_": (rsqrt, False), "sin_": (sin, True), "cos_": (cos, True),
+    "tan_": (tan, False), "asin_": (asin, True), "acos_": (acos, True), "atan_": (atan, True),
+    "arcsin_": (asin, True), "arccos_": (acos, True), "arctan_": (atan, True), "sinh_": (sinh, True),
+    "cosh_": (cosh, True), "tanh_": (tanh, False), "asinh_": (asinh, True), "atanh_": (atanh, True),
+    "acosh_": (acosh, True), "arcsinh_": (asinh, True), "arctanh_": (atanh, True), "arccosh_": (acosh, True),
+    "sigmoid_": (sigmoid, False), "reciprocal_": (reciprocal, False), "erf_": (erf, True),
+    "erfc_": (erfc, True), "erfinv_": (erfinv, False), "square_": (square, True), "sign_": (sign, False),
+    "sgn_": (sign, False), "floor_": (floor, False), "ceil_": (ceil, False), "trunc_": (trunc, False),
+    "fix_": (trunc, False), "frac_": (frac, False), "round_": (round, False),
+    "logical_not_": (logical_not, False), "bitwise_not_": (bitwise_not, False),
+}
+_BINARY_INPLACE = {
+    "eq_": eq, "ne_": ne, "lt_": lt, "le_": le, "gt_": gt, "ge_": ge, "greater_": gt, "greater_equal_": ge,
+    "less_": lt, "less_equal_": le, "not_equal_": ne, "logical_and_": logical_and, "logical_or_": logical_or,
+    "logical_xor_": logical_xor, "bitwise_and_": bitwise_and, "bitwise_or_": bitwise_or,
+    "bitwise_xor_": bitwise_xor,
+}
+_inplace_methods = {n: _inplace_of(n, f, snap) for n, (f, snap) in _UNARY_INPLACE.items()}
+_inplace_methods.update({n: _inplace_of(n, f) for n, f in _BINARY_INPLACE.items()})
+relu_ = _inplace_methods["relu_"]
+neg_ = _inplace_methods["neg_"]
+abs_ = _inplace_methods["abs_"]
+exp_ = _inplace_methods["exp_"]
+log_ = _inplace_methods["log_"]
+sqrt_ = _inplace_methods["sqrt_"]
+sigmoid_ = _inplace_methods["sigmoid_"]
+tanh_ = _inplace_methods["tanh_"]
+floor_ = _inplace_methods["floor_"]
+round_ = _inplace_methods["round_"]
 
 
 def _reverse(fn):
@@ -871,15 +1146,23 @@ register_methods({
     "__rxor__": lambda s, o: bitwise_xor(o, s),
     "__iadd__": lambda s, o: add_(s, o), "__isub__": lambda s, o: sub_(s, o),
     "__imul__": lambda s, o: mul_(s, o), "__itruediv__": lambda s, o: div_(s, o),
+    "__ifloordiv__": lambda s, o: floor_divide_(s, o), "__imod__": lambda s, o: remainder_(s, o),
+    "__ipow__": lambda s, o: pow_(s, o), "__iand__": lambda s, o: _inplace_methods["bitwise_and_"](s, o),
+    "__ior__": lambda s, o: _inplace_methods["bitwise_or_"](s, o),
+    "__ixor__": lambda s, o: _inplace_methods["bitwise_xor_"](s, o),
     "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div, "divide": div,
     "true_divide": div, "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "pow": pow,
-    "float_power": pow, "rsub": rsub,
-    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "pow_": pow_, "clamp_": clamp_, "clip_": clamp_,
-    "relu_": relu_, "neg_": neg_, "abs_": abs_, "exp_": exp_, "log_": log_, "sqrt_": sqrt_,
-    "sigmoid_": sigmoid_, "tanh_": tanh_, "floor_": floor_, "round_": round_,
+    "float_power": float_power, "rsub": rsub,
+    "add_": add_, "sub_": sub_, "subtract_": sub_, "mul_": mul_, "multiply_": mul_, "div_": div_,
+    "divide_": div_, "true_divide_": div_, "pow_": pow_, "float_power_": float_power_, "remainder_": remainder_,
+    "fmod_": fmod_, "floor_divide_": floor_divide_, "atan2_": atan2_, "arctan2_": atan2_, "hypot_": hypot_,
+    "xlogy_": xlogy_, "lerp_": lerp_, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "clamp_": clamp_,
+    "clip_": clamp_, "clamp_min_": clamp_min_, "clamp_max_": clamp_max_, "nan_to_num_": nan_to_num_,
+    **_inplace_methods,
     "exp": exp, "expm1": expm1, "exp2": exp2, "log": log, "log1p": log1p, "log2": log2, "log10": log10,
     "sqrt": sqrt, "rsqrt": rsqrt, "sin": sin, "cos": cos, "tan": tan, "asin": asin, "acos": acos,
-    "atan": atan, "arcsin": asin, "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh,
+    "atan": atan, "arcsin": asin, "arccos": acos, "arctan": atan, "acosh": acosh, "arccosh": acosh,
+    "arcsinh": asinh, "arctanh": atanh, "sinh": sinh, "cosh": cosh,
     "tanh": tanh, "asinh": asinh, "atanh": atanh, "reciprocal": reciprocal, "erf": erf, "erfc": erfc,
     "erfinv": erfinv, "sigmoid": sigmoid, "relu": relu, "abs": abs, "absolute": abs, "neg": neg,
     "negative": neg, "square": square, "sign": sign, "sgn": sign, "floor": floor, "ceil": ceil,
@@ -893,13 +1176,14 @@ register_methods({
     "isclose": isclose, "allclose": allclose, "equal": equal,
     "where": lambda s, condition, other: where(condition, s, other),
     "clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max,
-    "maximum": maximum, "minimum": minimum, "fmax": maximum, "fmin": minimum, "lerp": lerp,
+    "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin, "lerp": lerp,
     "addcmul": addcmul, "addcdiv": addcdiv, "atan2": atan2, "arctan2": atan2, "hypot": hypot,
     "logaddexp": logaddexp, "xlogy": xlogy, "nan_to_num": nan_to_num,
 })
 
 __all__ = [
-    "abs", "absolute", "acos", "add", "addcdiv", "addcmul", "allclose", "arctan2", "asin", "asinh", "atan",
+    "abs", "absolute", "acos", "acosh", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctanh", "addcdiv", "addcmul", "allclose", "arctan2", "asin", "asinh", "atan",
     "atan2", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp", "clamp_max",
     "clamp_min", "clip", "cos", "cosh", "div", "divide", "eq", "equal", "erf", "erfc", "erfinv", "exp",
     "exp2", "expm1", "fix", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "ge",

@@ -1,4 +1,526 @@
-"""Neural-network primitives on Tensors: softmax, log_softmax and fused losses."""
+"""Neural-network primitives on Tensors: softmax, log_softmax and fused losses.
+
+The public ops are ``softmax`` and ``log_softmax`` (also Tensor methods). The private primitives
+below exist because their composites are slow or numerically unstable; ``nerve.nn.functional``
+builds the user-facing functions from them:
+
+- ``softmax_cross_entropy``: log_softmax and a weighted pick of the log-probabilities in one node.
+- ``bce_with_logits``: ``max(x, 0) - x*y + log1p(exp(-|x|))`` with an exact gradient at 0.
+- ``softplus``: stable ``log1p(exp(beta x)) / beta`` with PyTorch's linear threshold region.
+- ``pick``: ``take_along_axis`` with one index per slice (nll_loss).
+- ``index_select`` / ``index_add``: rows by integer index and their transpose (embedding, pad).
+- ``pad_constant``: constant padding, negative widths crop (pad, glu's halves).
+- ``layer_norm``: normalisation over the trailing dims.
+
+Each backward is written with nerve ops. Where a forward's intermediates (probabilities, the
+normalised input) are reused by backward, they are taken from saved arrays when no graph is being
+recorded, and recomputed with differentiable ops under ``create_graph`` so second derivatives are right.
+"""
 from __future__ import annotations
 
-__all__ = []
+import numpy as np
+
+from ..autograd import grad_mode as gm
+from ..autograd.node import Node
+from ..autograd.tensor import Tensor, wrap
+from ..backend import dtypes as _dt
+from ._helpers import attach, register_methods, result_dtype, wrap_dim, xp_of
+from .elementwise import exp, rsqrt, sigmoid, where
+from .shape import cast, unsqueeze
+
+
+# ============================================================================ softmax family
+def implicit_softmax_dim(ndim: int) -> int:
+    """PyTorch's legacy choice of dim when none is given (deprecated there too)."""
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _prepare(input, dim, dtype, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if dtype is not None:
+        input = cast(input, _dt.to_numpy_dtype(dtype))
+    d = input._data
+    if d.dtype.kind != "f":
+        # PyTorch raises NotImplementedError ("softmax_lastdim_kernel_impl" not implemented for 'Long').
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype} input; pass dtype=nerve.float32 or "
+                                  "convert the input with .float()")
+    if dim is None:
+        dim = implicit_softmax_dim(d.ndim)
+    return input, wrap_dim(int(dim), d.ndim, op)
+
+
+def _shifted(d, axis):
+    """``d - max(d)`` along ``axis``; a row of -inf gives nan, like PyTorch."""
+    m = d.max(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        return d - m
+
+
+def _softmax_fwd(d, axis):
+    if d.ndim == 0:
+        d = d.reshape(1)
+        return _softmax_fwd(d, 0).reshape(())
+    if d.size == 0:
+        return d.copy()
+    xp = xp_of(d)
+    e = _shifted(d, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xp.exp(e, out=e)
+        e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax_fwd(d, axis):
+    if d.ndim == 0:
+        return _log_softmax_fwd(d.reshape(1), 0).reshape(())
+    if d.size == 0:
+        return d.copy()
+    xp = xp_of(d)
+    s = _shifted(d, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lse = xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+        s -= lse
+    return s
+
+
+def _sum_keep(t, dim):
+    # Summing a 0-d tensor over its only "dim" is the identity.
+    return t if t._data.ndim == 0 else t.sum(dim, keepdim=True)
+
+
+class SoftmaxBackward(Node):
+    __slots__ = ("dim",)
+
+    def apply(self, g):
+        out = self.saved_output()
+        return (out * (g - _sum_keep(g * out, self.dim)),)
+
+
+class LogSoftmaxBackward(Node):
+    __slots__ = ("dim",)
+
+    def apply(self, g):
+        out = self.saved_output()
+        return (g - exp(out) * _sum_keep(g, self.dim),)
+
+
+def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed with the row maximum subtracted.
+
+    A row that is entirely -inf (fully masked attention) gives nan, as in PyTorch.
+    Gradient: ``out * (g - sum(g * out, dim))``.
+
+    Example:
+        >>> nerve.softmax(nerve.tensor([[1., 2., 3.]]), dim=-1)
+    """
+    input, dim = _prepare(input, dim, dtype, "softmax")
+    out = wrap(_softmax_fwd(input._data, dim))
+    if gm.enabled and input.requires_grad:
+        n = SoftmaxBackward(input)
+        n.dim = dim
+        n.save_output(out)
+        attach(out, n)
+    return out
+
+
+def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    """``x - logsumexp(x)`` along ``dim`` (stable for large logits).
+
+    Gradient: ``g - exp(out) * sum(g, dim)``.
+    """
+    input, dim = _prepare(input, dim, dtype, "log_softmax")
+    out = wrap(_log_softmax_fwd(input._data, dim))
+    if gm.enabled and input.requires_grad:
+        n = LogSoftmaxBackward(input)
+        n.dim = dim
+        n.save_output(out)
+        attach(out, n)
+    return out
+
+
+# ============================================================================ fused cross-entropy
+def _class_mask(idx, dim, size):
+    shape = [1] * idx.ndim
+    shape[dim] = size
+    return xp_of(idx).arange(size).reshape(shape) == idx
+
+
+class SoftmaxCrossEntropyBackward(Node):
+    __slots__ = ("dim", "w", "wsum", "idx", "wy", "probs")
+
+    def apply(self, g):
+        (x,) = self.saved_tensors
+        # Under create_graph the probabilities must be a differentiable function of x.
+        p = softmax(x, self.dim) if gm.enabled else wrap(self.probs)
+        if self.idx is not None:
+            gk = unsqueeze(g * self.wy, self.dim)
+            return (gk * p - where(_class_mask(self.idx, self.dim, p._data.shape[self.dim]), gk, 0.0),)
+        return (unsqueeze(g, self.dim) * (p * self.wsum - self.w),)
+
+    def release(self):
+        super().release()
+        self.probs = self.w = self.wsum = self.idx = self.wy = None
+
+
+def softmax_cross_entropy(input, dim, wmat=None, idx=None, wy=None):
+    """Per-element cross-entropy ``-sum_c w_c log_softmax(input, dim)_c`` in one node.
+
+    Either ``wmat``, a constant array of input's shape holding every weight (label smoothing,
+    probability targets), or the sparse form: class indices ``idx`` (input's shape with size 1 at
+    ``dim``) with per-element weights ``wy`` (the target's class weight, 0 where ignored).
+    Gradient: ``g * (softmax(x) * sum_c w_c - w)``.
+    """
+    d = input._data
+    xp = xp_of(d)
+    dim = wrap_dim(dim, d.ndim, "cross_entropy")
+    if d.size == 0:
+        loss = d.sum(axis=dim)
+        probs = d.copy()
+    else:
+        s = _shifted(d, dim)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            if idx is not None:
+                picked = xp.take_along_axis(s, idx, axis=dim)
+            e = xp.exp(s, out=s if idx is not None else None)
+            ssum = e.sum(axis=dim, keepdims=True)
+            lse = xp.log(ssum)
+            if idx is not None:
+                loss = ((lse - picked) * xp.expand_dims(wy, dim)).sum(axis=dim)
+            else:
+                # sum_c w (s - lse) without materialising log-probabilities
+                loss = (lse * wmat.sum(axis=dim, keepdims=True)).sum(axis=dim) - (s * wmat).sum(axis=dim)
+            if not bool(xp.isfinite(loss).all()):
+                # -inf logits (masked classes) with zero weight contribute nothing, not nan.
+                w = xp.expand_dims(wy, dim) * _class_mask(idx, dim, d.shape[dim]) if idx is not None else wmat
+                logp = s - lse if idx is None else xp.log(e) - lse
+                loss = -xp.where(w != 0, logp * w, 0).sum(axis=dim)
+            e /= ssum
+            probs = e
+    out = wrap(xp.asarray(loss, dtype=d.dtype))
+    if gm.enabled and input.requires_grad:
+        n = SoftmaxCrossEntropyBackward(input)
+        n.save(input)
+        n.dim, n.idx, n.probs = dim, idx, probs
+        if idx is not None:
+            n.w = n.wsum = None
+            n.wy = wy
+        else:
+            n.w, n.wsum, n.wy = wmat, wmat.sum(axis=dim, keepdims=True), None
+        attach(out, n)
+    return out
+
+
+# ============================================================================ stable elementwise
+def _softplus_arr(xp, z):
+    """log(1 + e^z) without overflow."""
+    return xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0)
+
+
+class SoftplusBackward(Node):
+    __slots__ = ("beta", "lin")
+
+    def apply(self, g):
+        (x,) = self.saved_tensors
+        s = g * sigmoid(x * self.beta if self.beta != 1 else x)
+        return (s if self.lin is None else where(self.lin, g, s),)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (None: never).
+
+    Gradient: ``g * sigmoid(beta x)`` (``g`` in the linear region).
+    """
+    d = input._data
+    if d.dtype.kind != "f":
+        d = d.astype(_dt.default_np_dtype())
+    xp = xp_of(d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = d * beta if beta != 1 else d
+        r = _softplus_arr(xp, z)
+        if beta != 1:
+            r = r / beta
+        lin = None
+        if threshold is not None:
+            lin = z > threshold
+            r = xp.where(lin, d, r)
+    out = wrap(xp.asarray(r, dtype=d.dtype))
+    if gm.enabled and input.requires_grad:
+        n = SoftplusBackward(input)
+        n.save(input)
+        n.beta, n.lin = beta, lin
+        attach(out, n)
+    return out
+
+
+class BCEWithLogitsBackward(Node):
+    __slots__ = ()
+
+    def apply(self, g):
+        x, y, pw = self.saved_tensors
+        gx = gy = gpw = None
+        if self.next[0] is not None:
+            s = sigmoid(x)
+            gx = g * (s - y) if pw is None else g * ((y * (pw - 1) + 1) * s - y * pw)
+        if self.next[1] is not None or self.next[2] is not None:
+            sp = softplus(-x, threshold=None)
+            if self.next[1] is not None:
+                gy = -g * x if pw is None else g * ((pw - 1) * sp - x)
+            if self.next[2] is not None:
+                gpw = g * y * sp
+        return gx, gy, gpw
+
+
+def bce_with_logits(input, target, pos_weight=None):
+    """Unreduced ``(1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)``, overflow-free for any x.
+
+    Gradients: ``dx = (1 + (pw - 1) y) sigmoid(x) - pw y``, ``dy = (pw - 1) softplus(-x) - x``,
+    ``dpw = y softplus(-x)`` (pw = 1 when absent).
+    """
+    xd, yd = input._data, target._data
+    pd = pos_weight._data if pos_weight is not None else None
+    rd = result_dtype(xd, yd)
+    if pd is not None:
+        rd = _dt.promote_types(rd, pd.dtype)
+    if rd.kind != "f":
+        rd = _dt.default_np_dtype()
+    xd, yd = xd.astype(rd, copy=False), yd.astype(rd, copy=False)
+    xp = xp_of(xd)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sp = _softplus_arr(xp, -xd)
+        if pd is None:
+            r = (1 - yd) * xd + sp
+        else:
+            pd = pd.astype(rd, copy=False)
+            r = (1 - yd) * xd + ((pd - 1) * yd + 1) * sp
+    out = wrap(xp.asarray(r, dtype=rd))
+    if gm.enabled and (input.requires_grad or target.requires_grad
+                       or (pos_weight is not None and pos_weight.requires_grad)):
+        n = BCEWithLogitsBackward(input, target, pos_weight)
+        n.save(input, target, pos_weight)
+        attach(out, n)
+    return out
+
+
+# ============================================================================ index primitives
+class PickBackward(Node):
+    __slots__ = ("idx", "dim", "size")
+
+    def apply(self, g):
+        xp = xp_of(self.idx)
+        shape = [1] * self.idx.ndim
+        shape[self.dim] = self.size
+        mask = xp.arange(self.size).reshape(shape) == self.idx
+        return (where(mask, g, 0.0),)
+
+
+def pick(input, dim, idx):
+    """``take_along_axis(input, idx, dim)`` for ``idx`` with size 1 along ``dim`` (keeps that dim).
+
+    Gradient: ``g`` placed at the picked positions, zeros elsewhere (its own gradient is the pick).
+    """
+    d = input._data
+    xp = xp_of(d)
+    out = wrap(xp.take_along_axis(d, idx, axis=dim))
+    if gm.enabled and input.requires_grad:
+        n = PickBackward(input)
+        n.idx, n.dim, n.size = idx, dim, d.shape[dim]
+        attach(out, n)
+    return out
+
+
+def _scatter_add(xp, out, index_tuple, values):
+    if xp is np:
+        np.add.at(out, index_tuple, values)
+    else:  # pragma: no cover - GPU only
+        import cupyx  # noqa: PLC0415
+        cupyx.scatter_add(out, index_tuple, values)
+
+
+class IndexSelectBackward(Node):
+    __slots__ = ("dim", "idx", "size", "gscale")
+
+    def apply(self, g):
+        if self.gscale is not None:
+            g = g * self.gscale
+        return (index_add(g, self.dim, self.idx, self.size),)
+
+
+def index_select(input, dim, idx, gscale=None):
+    """``input`` taken at the 1-D integer array ``idx`` along ``dim``.
+
+    ``gscale`` (optional, broadcastable to the output) scales only the gradient: embedding uses it
+    for ``padding_idx`` (0) and ``scale_grad_by_freq``. Gradient: ``index_add(g * gscale)``.
+    """
+    d = input._data
+    xp = xp_of(d)
+    out = wrap(xp.take(d, idx, axis=dim))
+    if gm.enabled and input.requires_grad:
+        n = IndexSelectBackward(input)
+        n.dim, n.idx, n.size, n.gscale = dim, idx, d.shape[dim], gscale
+        attach(out, n)
+    return out
+
+
+class IndexAddBackward(Node):
+    __slots__ = ("dim", "idx")
+
+    def apply(self, g):
+        return (index_select(g, self.dim, self.idx),)
+
+
+def index_add(src, dim, idx, size):
+    """Zeros of ``src``'s shape with ``size`` along ``dim``, with ``src`` slices summed in at ``idx``.
+
+    Repeated indices accumulate. Gradient: ``index_select(g, dim, idx)``.
+    """
+    d = src._data
+    xp = xp_of(d)
+    shape = list(d.shape)
+    shape[dim] = size
+    r = xp.zeros(shape, dtype=d.dtype)
+    _scatter_add(xp, r, (slice(None),) * dim + (idx,), d)
+    out = wrap(r)
+    if gm.enabled and src.requires_grad:
+        n = IndexAddBackward(src)
+        n.dim, n.idx = dim, idx
+        attach(out, n)
+    return out
+
+
+class PadConstantBackward(Node):
+    __slots__ = ("widths",)
+
+    def apply(self, g):
+        return (pad_constant(g, [(-a, -b) for a, b in self.widths], 0),)
+
+
+def pad_constant(input, widths, value=0):
+    """Pad dim ``i`` by ``widths[i] = (before, after)`` with ``value``; negative widths crop.
+
+    Gradient: ``pad_constant(g, -widths)`` (crop what was padded, zero-pad what was cropped).
+    """
+    d = input._data
+    xp = xp_of(d)
+    widths = [(int(a), int(b)) for a, b in widths]
+    crop = tuple(slice(max(-a, 0), d.shape[i] - max(-b, 0)) for i, (a, b) in enumerate(widths))
+    for i, (a, b) in enumerate(widths):
+        if d.shape[i] + a + b < 0:
+            raise RuntimeError(f"pad: the input size {d.shape[i]}, plus negative padding {a} and {b} resulted in a "
+                               f"negative output size, which is invalid. Check dimension {i} of your input "
+                               f"{tuple(d.shape)}.")
+    r = d[crop]
+    pos = [(max(a, 0), max(b, 0)) for a, b in widths]
+    if any(a or b for a, b in pos):
+        shape = tuple(s + a + b for s, (a, b) in zip(r.shape, pos))
+        res = xp.full(shape, value, dtype=d.dtype)
+        res[tuple(slice(a, a + s) for s, (a, _b) in zip(r.shape, pos))] = r
+        r = res
+    else:
+        r = r.copy()
+    out = wrap(r)
+    if gm.enabled and input.requires_grad:
+        n = PadConstantBackward(input)
+        n.widths = widths
+        attach(out, n)
+    return out
+
+
+class StraightThroughBackward(Node):
+    __slots__ = ()
+
+    def apply(self, g):
+        return (g,)
+
+
+def straight_through(input, values):
+    """A tensor holding the array ``values`` whose gradient passes to ``input`` unchanged.
+
+    For PyTorch's ``with no_grad(): t.clamp_(eps)`` idiom: the value is clamped, the gradient is not.
+    """
+    out = wrap(values)
+    if gm.enabled and input.requires_grad:
+        attach(out, StraightThroughBackward(input))
+    return out
+
+
+# ============================================================================ layer norm
+class LayerNormBackward(Node):
+    __slots__ = ("axes", "eps", "xhat", "rstd")
+
+    def apply(self, g):
+        x, w = self.saved_tensors
+        axes = self.axes
+        if gm.enabled:
+            # Recompute the statistics with nerve ops so the double backward sees their dependence on x.
+            xc = x - x.mean(axes, keepdim=True)
+            rstd = rsqrt((xc * xc).mean(axes, keepdim=True) + self.eps)
+            xhat = xc * rstd
+        else:
+            xhat, rstd = wrap(self.xhat), wrap(self.rstd)
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gh = g if w is None else g * w
+            gx = rstd * (gh - gh.mean(axes, keepdim=True) - xhat * (gh * xhat).mean(axes, keepdim=True))
+        if self.next[1] is not None:
+            gw = g * xhat
+        if self.next[2] is not None:
+            gb = g
+        return gx, gw, gb
+
+    def release(self):
+        super().release()
+        self.xhat = self.rstd = None
+
+
+def layer_norm(input, k, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``k`` dims, then scale by ``weight`` and shift by ``bias``.
+
+    ``y = (x - mean) / sqrt(var + eps) * w + b`` (biased variance).
+    Gradient: ``dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat))`` with ``gh = g * w``;
+    ``dw = sum(g * xhat)``, ``db = sum(g)`` over the leading dims (done by the engine).
+    """
+    d = input._data
+    xp = xp_of(d)
+    axes = tuple(range(d.ndim - k, d.ndim))
+    M = K = 1
+    for s in d.shape[:d.ndim - k]:
+        M *= s
+    for s in d.shape[d.ndim - k:]:
+        K *= s
+    d2 = d.reshape(M, K)
+    if d2.size == 0:
+        xc, rstd = d2.copy(), xp.zeros((M, 1), dtype=d.dtype)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            xc = d2 - d2.mean(axis=1, keepdims=True)
+            # einsum: the sum of squares in one pass, without a temporary
+            var = xp.einsum("ij,ij->i", xc, xc)[:, None] / K
+            rstd = (1.0 / xp.sqrt(var + eps)).astype(d.dtype, copy=False)
+            xc *= rstd
+    xhat = xc.reshape(d.shape)
+    rstd = rstd.reshape(d.shape[:d.ndim - k] + (1,) * k)
+    if weight is not None:
+        y = xhat * weight._data
+        if bias is not None:
+            y += bias._data
+    elif bias is not None:
+        y = xhat + bias._data
+    else:
+        y = xhat.copy()
+    out = wrap(y)
+    if gm.enabled and (input.requires_grad or (weight is not None and weight.requires_grad)
+                       or (bias is not None and bias.requires_grad)):
+        n = LayerNormBackward(input, weight, bias)
+        n.save(input, weight)
+        n.axes, n.eps, n.xhat, n.rstd = axes, eps, xhat, rstd
+        attach(out, n)
+    return out
+
+
+register_methods({
+    "softmax": lambda self, dim=None, dtype=None: softmax(self, dim, dtype),
+    "log_softmax": lambda self, dim=None, dtype=None: log_softmax(self, dim, dtype),
+})
+
+__all__ = ["log_softmax", "softmax"]

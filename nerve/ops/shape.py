@@ -139,8 +139,12 @@ def squeeze(input, dim=None):
     if dim is None:
         shape = tuple(s for s in d.shape if s != 1)
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {wrap_dim(k, d.ndim, "squeeze") for k in dims}
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        wrapped = [wrap_dim(int(k), d.ndim, "squeeze") for k in dims]
+        dims = set(wrapped)
+        if len(dims) != len(wrapped):
+            rep = next(k for k in wrapped if wrapped.count(k) > 1)
+            raise RuntimeError(f"squeeze: dim {rep} appears multiple times in the list of dims {tuple(dim)}")
         shape = tuple(s for i, s in enumerate(d.shape) if not (i in dims and s == 1))
     if shape == d.shape:
         return _alias(input)
@@ -213,8 +217,11 @@ def broadcast_to(input, size):
 
 
 def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to (a ``Size``), as ``torch.broadcast_shapes``."""
+    from ..autograd.tensor import Size  # noqa: PLC0415
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
     try:
-        return tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+        return Size(np.broadcast_shapes(*shapes))
     except ValueError:
         raise RuntimeError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast together") from None
 
@@ -307,11 +314,18 @@ def adjoint(input):
 
 
 def movedim(input, source, destination):
+    """Move dims ``source`` to positions ``destination`` (a view); the other dims keep their order."""
     d = input._data
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
-    src = [wrap_dim(s, d.ndim, "movedim") for s in src]
-    dst = [wrap_dim(s, d.ndim, "movedim") for s in dst]
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    src = [wrap_dim(int(s), d.ndim, "movedim") for s in src]
+    dst = [wrap_dim(int(s), d.ndim, "movedim") for s in dst]
+    for name, lst in (("source", src), ("destination", dst)):
+        if len(set(lst)) != len(lst):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({lst})")
     order = [n for n in range(d.ndim) if n not in src]
     for dd, s in sorted(zip(dst, src)):
         order.insert(dd, s)
@@ -330,8 +344,13 @@ class CloneBackward(Node):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory. Gradient: g."""
-    out = wrap(input._data.copy())
+    """A copy with its own memory, keeping a dense layout's strides (PyTorch's preserve_format).
+
+    Gradient: g.
+    """
+    d = input._data
+    order = "C" if memory_format is not None and "contiguous" in str(memory_format) else "K"
+    out = wrap(d.copy(order=order))
     if gm.enabled and input.requires_grad:
         attach(out, CloneBackward(input))
     return out
@@ -368,16 +387,36 @@ def cast(input, np_dtype):
     return out
 
 
+def _mT(t):
+    if t._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{t._data.ndim}-D tensor.")
+    return transpose(t, -2, -1)
+
+
+def _H(t):
+    if t._data.ndim not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {t._data.ndim}-D tensor. "
+                           "For batches of matrices, consider using tensor.mH")
+    return permute(t, tuple(range(t._data.ndim - 1, -1, -1)))
+
+
+def _mH(t):
+    if t._data.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
+                           f"{t._data.ndim}-D tensor.")
+    return transpose(t, -2, -1)
+
+
 register_methods({
     "reshape": reshape, "view": view, "view_as": view_as, "reshape_as": reshape_as, "flatten": flatten,
     "unflatten": unflatten, "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand,
-    "expand_as": expand_as, "broadcast_to": broadcast_to, "sum_to_size": lambda s, *size: sum_to(s, _sizes(size, "sum_to_size")),
+    "expand_as": expand_as, "broadcast_to": broadcast_to,
+    "sum_to_size": lambda s, *size: sum_to(s, _sizes(size, "sum_to_size")),
     "permute": permute, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose, "t": t,
     "adjoint": adjoint, "movedim": movedim, "moveaxis": movedim, "clone": clone, "contiguous": contiguous,
     "T": property(lambda s: permute(s, tuple(range(s._data.ndim - 1, -1, -1)))),
-    "mT": property(lambda s: transpose(s, -2, -1)),
-    "H": property(lambda s: permute(s, tuple(range(s._data.ndim - 1, -1, -1)))),
-    "mH": property(lambda s: transpose(s, -2, -1)),
+    "mT": property(_mT), "H": property(_H), "mH": property(_mH),
 })
 
 __all__ = [

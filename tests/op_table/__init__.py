@@ -8,6 +8,10 @@ them into nerve and torch tensors (floating ones require grad unless ``grad=Fals
 Generic tests over every entry and sample: forward vs PyTorch, backward vs PyTorch, gradcheck in
 float64 and gradgradcheck (second derivatives) where the entry allows.
 
+Outputs are compared strictly: the same type (Tensor or Python value), the same dtype as PyTorch's
+result, exact equality for integer and bool outputs, ``allclose`` for floating ones. A ``Sample``
+with ``raises=`` is an error case: both libraries must raise that exception type.
+
 Adding an op is one entry in the family file (elementwise.py, reduce.py, shape.py, index.py,
 linalg.py, nn.py) appended to that file's ``OPS`` list.
 """
@@ -28,6 +32,10 @@ class Sample:
     # Which array args get requires_grad (default: every floating array).
     grad: tuple | None = None
     name: str = ""
+    # An error sample: nerve and torch must both raise this exception type (and nerve's message
+    # must contain ``match`` when given); forward/backward/gradcheck skip it.
+    raises: type | None = None
+    match: str | None = None
 
     def __repr__(self):
         parts = [f"{type(a).__name__}{tuple(a.shape)}" if isinstance(a, np.ndarray) else repr(a) for a in self.args]
@@ -84,15 +92,41 @@ def make(rng, shape, dtype, low=-2.0, high=2.0, positive=False, away_from=None):
     return np.asarray(a, dtype=dtype)
 
 
+def ints(rng, shape, low=-3, high=4, dtype=np.int64) -> np.ndarray:
+    """A random integer array with values in [low, high)."""
+    return np.asarray(rng.integers(low, high, size=shape), dtype=dtype)
+
+
+def bools(rng, shape) -> np.ndarray:
+    """A random bool array."""
+    return np.asarray(rng.random(size=shape) < 0.5)
+
+
+def distinct(rng, shape, dtype, low=-2.0, high=2.0, gap=0.1) -> np.ndarray:
+    """Random floats from about [low, high] whose pairwise gaps are at least ``gap`` (no ties: for
+    max/sort/median-like ops, where finite differences must not straddle a tie)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    step = max(2 * gap, (high - low) / max(n, 1))
+    vals = low + (np.arange(n) + rng.uniform(0, 0.5, n)) * step
+    return np.asarray(rng.permutation(vals).reshape(shape), dtype=dtype)
+
+
 def all_ops():
-    from . import elementwise, linalg, reduce, shape  # noqa: PLC0415
+    """Every entry of every family file; ``NERVE_OP_FAMILIES=elementwise,linalg`` restricts the families."""
+    import importlib  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    families = ("elementwise", "reduce", "shape", "linalg", "index", "nn", "sort", "join")
+    only = os.environ.get("NERVE_OP_FAMILIES")
+    if only:
+        families = tuple(f for f in families if f in only.split(","))
     ops = []
-    for mod in (elementwise, reduce, shape, linalg):
-        ops.extend(mod.OPS)
-    for extra in ("index", "nn", "sort", "join"):
+    for fam in families:
         try:
-            mod = __import__(f"{__name__}.{extra}", fromlist=["OPS"])
-        except ImportError:
+            mod = importlib.import_module(f"{__name__}.{fam}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{fam}":
+                raise
             continue
         ops.extend(mod.OPS)
     return ops
