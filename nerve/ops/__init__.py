@@ -1,7 +1,7 @@
 """Differentiable ops on Tensors. Importing this package attaches the Tensor methods."""
 from ..autograd import engine as _engine
 from . import creation as _creation, elementwise as _elementwise, index as _index, join as _join
-from . import linalg as _linalg, nnops as _nnops, reduce as _reduce, shape as _shape, sort as _sort
+from . import linalg as _linalg, nnops as _nnops, reduce as _reduce, shape as _shape, sorting as _sort
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
@@ -10,7 +10,7 @@ from .linalg import *  # noqa: F401,F403
 from .nnops import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-from .sort import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
 
 __all__ = (_creation.__all__ + _elementwise.__all__ + _index.__all__ + _join.__all__ + _linalg.__all__
            + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__)

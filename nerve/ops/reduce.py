@@ -23,7 +23,7 @@ from ..backend import dtypes as _dt
 from ._helpers import attach, register_methods, wrap_dim, wrap_dims, xp_of
 from .elementwise import abs as _abs, exp, maximum, minimum, sign, where
 from .shape import cast, expand, movedim, reshape, unsqueeze
-from .sort import _as_1d, _kth_index, _select, _take_along, axis_alias, return_types
+from .sorting import _as_1d, _kth_index, _select, _take_along, axis_alias, return_types
 
 
 def keepdim_shape(in_shape, dims):

@@ -51,7 +51,7 @@ def _return_type(name, fields):
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
         return f"nerve.return_types.{name}(\n{body})"
 
-    # Found by pickle as nerve.ops.sort.return_types.<name>.
+    # Found by pickle as nerve.ops.sorting.return_types.<name>.
     cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__,
                                "__qualname__": f"return_types.{name}"})
     setattr(return_types, name, cls)
