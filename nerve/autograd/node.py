@@ -23,6 +23,7 @@ from .. import backend
 from . import grad_mode
 
 _seq = itertools.count()
+_NOTHING = (None, 0)
 _FREED = ()  # marks saved values released after backward
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -88,7 +89,7 @@ class Node:
     # -- saved tensors with in-place modification checks -----------------------------------
     def save(self, *tensors):
         """Save input tensors for backward, remembering their versions."""
-        self.saved = tuple((t, t._vc[0]) if t is not None else (None, 0) for t in tensors)
+        self.saved = [(t, t._vc[0]) if t is not None else _NOTHING for t in tensors]
 
     def save_output(self, out):
         """Save this node's own output without a reference cycle (data + version only).

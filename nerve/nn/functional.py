@@ -62,17 +62,10 @@ def linear(input, weight, bias=None):
     if wd.ndim not in (1, 2) or input._data.ndim == 0 or input._data.shape[-1] != in_f:
         raise RuntimeError(f"linear: input of shape {_shape(input)} does not match weight of shape {tuple(wd.shape)}: "
                            f"last dim must be {in_f}")
-    x = input
-    lead = x._data.shape[:-1]
-    if x._data.ndim > 2 and wd.ndim == 2:
-        # One (B*T, in) GEMM instead of B small ones.
-        x = reshape(x, (-1, in_f))
-    out = matmul(x, weight.t() if wd.ndim == 2 else weight)
-    if bias is not None:
-        out = out + bias
-    if x is not input:
-        out = reshape(out, lead + (wd.shape[0],))
-    return out
+    if wd.ndim == 1:
+        out = matmul(input, weight)
+        return out + bias if bias is not None else out
+    return _nn.linear(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):

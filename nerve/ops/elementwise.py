@@ -17,6 +17,7 @@ from ._helpers import (
     as_tensor_like, attach, binary_operands, broadcast_error, float_operand, needs_grad, register_methods,
     xp_of,
 )
+from .fused import sigmoid_backward, tanh_backward, threshold_backward
 from .shape import cast as _cast
 
 try:  # SciPy's erf is exact and vectorised; NumPy has none
@@ -27,19 +28,6 @@ except Exception:  # pragma: no cover - SciPy is optional
 
 
 _np_float64 = np.float64
-
-
-def _operands(a, b, op):
-    """``binary_operands`` that treats NumPy float64 scalars like Python floats, as PyTorch does.
-
-    ``np.float64`` subclasses ``float``, so it would otherwise reach NumPy as a strong scalar and
-    upcast a float32 array to float64.
-    """
-    if type(b) is _np_float64:
-        b = float(b)
-    if type(a) is _np_float64:
-        a = float(a)
-    return binary_operands(a, b, op)
 
 
 def _is_bool(x) -> bool:
@@ -100,6 +88,8 @@ def _scaled(bd, alpha, kind, op):
 
 # ============================================================================ binary arithmetic
 class AddBackward(Node):
+    __slots__ = ("alpha",)
+
     def apply(self, g):
         alpha = self.alpha
         return g if self.next[0] is not None else None, (
@@ -108,7 +98,7 @@ class AddBackward(Node):
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting. Gradient: (g, alpha * g)."""
-    a, b, ad, bd = _operands(input, other, "add")
+    a, b, ad, bd = binary_operands(input, other, "add")
     if alpha != 1:
         bd = _scaled(bd, alpha, _kind_of(ad, bd), "add")
     try:
@@ -123,6 +113,8 @@ def add(input, other, *, alpha=1, out=None):
 
 
 class SubBackward(Node):
+    __slots__ = ("alpha",)
+
     def apply(self, g):
         alpha = self.alpha
         return g if self.next[0] is not None else None, (
@@ -140,7 +132,7 @@ def sub(input, other, *, alpha=1, out=None):
                                "Use the `^` or `logical_xor()` operator instead.")
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-    a, b, ad, bd = _operands(input, other, "sub")
+    a, b, ad, bd = binary_operands(input, other, "sub")
     if alpha != 1:
         bd = _scaled(bd, alpha, _kind_of(ad, bd), "sub")
     try:
@@ -160,6 +152,8 @@ def rsub(input, other, alpha=1):
 
 
 class MulBackward(Node):
+    __slots__ = ("sa", "sb")
+
     def apply(self, g):
         a, b = self.saved_tensors
         if a is None:
@@ -172,7 +166,7 @@ class MulBackward(Node):
 
 def mul(input, other, *, out=None):
     """Elementwise product. Gradient: (g * other, g * input)."""
-    a, b, ad, bd = _operands(input, other, "mul")
+    a, b, ad, bd = binary_operands(input, other, "mul")
     try:
         r = wrap(ad * bd)
     except ValueError:
@@ -188,6 +182,8 @@ def mul(input, other, *, out=None):
 
 
 class DivBackward(Node):
+    __slots__ = ("sa", "sb")
+
     def apply(self, g):
         a, b = self.saved_tensors
         if b is None:
@@ -208,7 +204,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     """
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
-    a, b, ad, bd = _operands(input, other, "div")
+    a, b, ad, bd = binary_operands(input, other, "div")
     ad, bd = _float_pair(ad, bd)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -232,7 +228,7 @@ def _rounded_div(input, other, mode):
     if mode not in ("floor", "trunc"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{mode}'")
-    a, b, ad, bd = _operands(input, other, "div")
+    a, b, ad, bd = binary_operands(input, other, "div")
     _check_int_divisor(ad, bd, f"div(rounding_mode='{mode}')")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     rd = ad.dtype if hasattr(ad, "dtype") else bd.dtype
@@ -277,7 +273,7 @@ class RemainderBackward(Node):
 
 def remainder(input, other):
     """Python-style modulus (sign of the divisor). Gradient: (g, -g * floor(input / other))."""
-    a, b, ad, bd = _operands(input, other, "remainder")
+    a, b, ad, bd = binary_operands(input, other, "remainder")
     _check_int_divisor(ad, bd, "remainder")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -292,7 +288,7 @@ def remainder(input, other):
 
 def fmod(input, other):
     """C-style remainder (sign of the dividend). Gradient: (g, -g * trunc(input / other))."""
-    a, b, ad, bd = _operands(input, other, "fmod")
+    a, b, ad, bd = binary_operands(input, other, "fmod")
     _check_int_divisor(ad, bd, "fmod")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -368,7 +364,7 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
         # bool ** True == x, bool ** False == True: the result stays bool, as in PyTorch
         d = input._data
         return _out(wrap(d.copy() if exponent else xp_of(d).ones(d.shape, dtype=bool)), out)
-    a, b, ad, bd = _operands(input, exponent, "pow")
+    a, b, ad, bd = binary_operands(input, exponent, "pow")
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     kind = _kind_of(ad, bd)
     if kind in "iu" and b is None and bd < 0:
@@ -427,8 +423,11 @@ def _out(r, out):
 _TORCH_NAMES = {"b": "Bool", "i": "Long", "u": "Byte"}
 
 
-def _unary(name, forward, backward, save="input", float_only=True, doc="", reject=None):
+def _unary(name, forward, backward, save="input", float_only=True, doc="", reject=None, quiet=True):
     """Define a unary op ``name`` from a raw forward and a Tensor backward ``(g, x, out) -> grad``.
+
+    ``quiet``: silence NumPy's floating-point warnings (log(0), overflow...), which PyTorch does not
+    emit; ops that cannot warn pass False to skip the ~1 us ``errstate`` on their hot path.
 
     ``reject``: ``(kinds, exception, message)`` for input dtypes PyTorch refuses (e.g. ``("b",
     NotImplementedError, None)``: no bool inputs); the default message names the op and dtype.
@@ -455,7 +454,10 @@ def _unary(name, forward, backward, save="input", float_only=True, doc="", rejec
                                          f"'{_TORCH_NAMES.get(input._data.dtype.kind)}' ({input.dtype} input)")
         d = float_operand(input) if float_only else input._data
         xp = xp_of(d)
-        with np.errstate(all="ignore"):
+        if quiet:
+            with np.errstate(all="ignore"):
+                r = wrap(forward(xp, d))
+        else:
             r = wrap(forward(xp, d))
         if gm.enabled and input.requires_grad:
             n = node_cls(input)
@@ -516,7 +518,7 @@ acos = _unary("acos", lambda xp, d: xp.arccos(d), lambda g, x, o: -g * rsqrt(-x 
 atan = _unary("atan", lambda xp, d: xp.arctan(d), lambda g, x, o: g / (x * x + 1))
 sinh = _unary("sinh", lambda xp, d: xp.sinh(d), lambda g, x, o: g * cosh(x))
 cosh = _unary("cosh", lambda xp, d: xp.cosh(d), lambda g, x, o: g * sinh(x))
-tanh = _unary("tanh", lambda xp, d: xp.tanh(d), lambda g, x, o: g * (1 - o * o), "output",
+tanh = _unary("tanh", lambda xp, d: xp.tanh(d), lambda g, x, o: tanh_backward(g, o), "output", quiet=False,
               doc="Hyperbolic tangent. Gradient: g * (1 - tanh(x)^2).")
 asinh = _unary("asinh", lambda xp, d: xp.arcsinh(d), lambda g, x, o: g * rsqrt(x * x + 1))
 atanh = _unary("atanh", lambda xp, d: xp.arctanh(d), lambda g, x, o: g / (1 - x * x))
@@ -533,20 +535,19 @@ erfinv = _unary("erfinv", _erfinv, lambda g, x, o: g * exp(o * o) * (math.sqrt(m
 
 
 def _sigmoid_fwd(xp, d):
-    # Split by sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x).
-    e = xp.exp(-xp.abs(d))
-    return xp.where(d >= 0, 1 / (1 + e), e / (1 + e)).astype(d.dtype, copy=False)
+    # sigmoid(x) = (1 + tanh(x / 2)) / 2: one transcendental and no overflow for any x.
+    r = xp.tanh(d * 0.5)
+    r *= 0.5
+    r += 0.5
+    return r
 
 
-sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, x, o: g * o * (1 - o), "output",
+sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, x, o: sigmoid_backward(g, o), "output", quiet=False,
                  doc="1 / (1 + e^-x), overflow-free. Gradient: g * s * (1 - s).")
 
 
-def _relu_bwd(g, x, o):
-    return g * (o > 0)
-
-
-relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), _relu_bwd, "output", float_only=False,
+relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), lambda g, x, o: threshold_backward(g, o), "output",
+              float_only=False, quiet=False,
               doc="max(x, 0). Gradient: g where x > 0, else 0.",
               reject=("b", RuntimeError, "relu: \"clamp_min\" is not supported for bool tensors"))
 abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, o: g * sign(x), float_only=False,  # noqa: A001
@@ -609,7 +610,7 @@ def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
 # ============================================================================ comparisons / logic
 def _compare(name, ufunc):
     def op(input, other):
-        a, b, ad, bd = _operands(input, other, name)
+        a, b, ad, bd = binary_operands(input, other, name)
         try:
             return wrap(xp_of(ad if hasattr(ad, "dtype") else bd).asarray(ufunc(ad, bd)))
         except ValueError:
@@ -630,7 +631,7 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 def _bool_op(name, ufunc):
     def op(input, other):
-        a, b, ad, bd = _operands(input, other, name)
+        a, b, ad, bd = binary_operands(input, other, name)
         try:
             return wrap(xp_of(ad if hasattr(ad, "dtype") else bd).asarray(ufunc(_as_bool(ad), _as_bool(bd))))
         except ValueError:
@@ -654,7 +655,7 @@ def logical_not(input):
 
 def _bitwise(name, ufunc):
     def op(input, other):
-        a, b, ad, bd = _operands(input, other, name)
+        a, b, ad, bd = binary_operands(input, other, name)
         for x in (ad, bd):
             if (hasattr(x, "dtype") and x.dtype.kind == "f") or isinstance(x, float):
                 raise NotImplementedError(f'"{name}" not implemented for floating point operands: it is only '
@@ -701,7 +702,7 @@ def isneginf(input):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    a, b, ad, bd = _operands(input, other, "isclose")
+    a, b, ad, bd = binary_operands(input, other, "isclose")
     return wrap(np.asarray(xp_of(ad).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
@@ -744,7 +745,7 @@ def where(condition, input=None, other=None):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # two Python scalars: a 0-d tensor for one of them gives PyTorch's result dtype
         input = as_tensor_like(input, name="where")
-    a, b, ad, bd = _operands(input, other, "where")
+    a, b, ad, bd = binary_operands(input, other, "where")
     xp = xp_of(cond)
     try:
         r = wrap(xp.asarray(xp.where(cond, ad, bd)))
@@ -823,7 +824,7 @@ def _minmax(name, cmp, ignore_nan=False):
     is_max = cmp is np.greater
 
     def op(input, other, *, out=None):
-        a, b, ad, bd = _operands(input, other, name)
+        a, b, ad, bd = binary_operands(input, other, name)
         xp = xp_of(ad if hasattr(ad, "dtype") else bd)
         if ignore_nan:
             f = xp.fmax if is_max else xp.fmin
@@ -877,7 +878,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 def atan2(input, other):
     """Angle of the point (other, input). Gradient: (g * other / r^2, -g * input / r^2)."""
-    a, b, ad, bd = _operands(input, other, "atan2")
+    a, b, ad, bd = binary_operands(input, other, "atan2")
     ad, bd = _float_pair(ad, bd)
     xp = xp_of(ad if hasattr(ad, "dtype") else bd)
     r = wrap(xp.asarray(xp.arctan2(ad, bd)))
@@ -902,9 +903,9 @@ class Atan2Backward(Node):
                 -g * a / den if self.next[1] is not None else None)
 
 
-def _float_operands(input, other, op):
+def _floatbinary_operands(input, other, op):
     """Both operands as Tensors of their promoted floating dtype (for composite binary ops)."""
-    a, b, ad, bd = _operands(input, other, op)
+    a, b, ad, bd = binary_operands(input, other, op)
     ad, bd = _float_pair(ad, bd)
     rd = ad.dtype if hasattr(ad, "dtype") else bd.dtype
     a = _cast(a, rd) if a is not None else wrap(xp_of(bd).asarray(ad, dtype=rd))
@@ -914,13 +915,13 @@ def _float_operands(input, other, op):
 
 def hypot(input, other):
     """sqrt(input^2 + other^2). Gradient: (g * input / out, g * other / out)."""
-    a, b = _float_operands(input, other, "hypot")
+    a, b = _floatbinary_operands(input, other, "hypot")
     return sqrt(a * a + b * b)
 
 
 def logaddexp(input, other):
     """log(e^input + e^other), without overflow. Gradient: (g * softmax weights)."""
-    a, b = _float_operands(input, other, "logaddexp")
+    a, b = _floatbinary_operands(input, other, "logaddexp")
     m = maximum(a, b).detach()
     # shift by a finite max only: logaddexp(inf, inf) = inf and logaddexp(-inf, -inf) = -inf
     m = where(isfinite(m), m, 0.0)
@@ -929,7 +930,7 @@ def logaddexp(input, other):
 
 def xlogy(input, other):
     """``input * log(other)``, 0 where input == 0 (nan where other is nan)."""
-    a, b = _float_operands(input, other, "xlogy")
+    a, b = _floatbinary_operands(input, other, "xlogy")
     with np.errstate(invalid="ignore"):  # 0 * log(0) = nan is expected: where() replaces it
         return where((a == 0) & ~isnan(b), 0.0, a * log(b))
 

@@ -11,6 +11,9 @@ builds the user-facing functions from them:
 - ``index_select`` / ``index_add``: rows by integer index and their transpose (embedding, pad).
 - ``pad_constant``: constant padding, negative widths crop (pad, glu's halves).
 - ``layer_norm``: normalisation over the trailing dims.
+- ``linear``: ``x @ W^T + b`` in one node. As a composite (matmul of a transposed view, then add),
+  backward produced ``dW`` as a transposed view that had to be copied into a contiguous ``.grad``
+  (about 5 ms per 1024x1024 weight, a third of an MLP step; benchmarks/bench_core.py).
 
 Each backward is written with nerve ops. Where a forward's intermediates (probabilities, the
 normalised input) are reused by backward, they are taken from saved arrays when no graph is being
@@ -26,7 +29,53 @@ from ..autograd.tensor import Tensor, wrap
 from ..backend import dtypes as _dt
 from ._helpers import attach, register_methods, result_dtype, wrap_dim, xp_of
 from .elementwise import exp, rsqrt, sigmoid, where
-from .shape import cast, unsqueeze
+from .linalg import matmul
+from .shape import cast, reshape, transpose, unsqueeze
+
+
+# ============================================================================ linear
+class LinearBackward(Node):
+    __slots__ = ()
+
+    def apply(self, g):
+        x, w = self.saved_tensors
+        lead = g._data.shape[:-1]
+        g2 = reshape(g, (-1, g._data.shape[-1])) if len(lead) != 1 else g
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gx = matmul(g, w)
+        if self.next[1] is not None:
+            x2 = reshape(x, (-1, x._data.shape[-1])) if len(lead) != 1 else x
+            gw = matmul(transpose(g2, 0, 1), x2)  # (out, in): contiguous, no copy needed for .grad
+        if self.next[2] is not None:
+            gb = g2.sum(0)
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight^T + bias`` as one node (shapes already checked by nn.functional.linear).
+
+    Gradients: dx = g @ W, dW = g^T @ x (over flattened leading dims), db = sum of g over them.
+    """
+    xd, wd = input._data, weight._data
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(f"linear: expected input and weight to have the same dtype, but got {input.dtype} "
+                           f"and {weight.dtype}")
+    x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd
+    out = x2 @ wd.T
+    if bias is not None:
+        bd = bias._data
+        if bd.dtype != out.dtype:
+            raise RuntimeError(f"linear: expected bias of dtype {input.dtype}, got {bias.dtype}")
+        out += bd
+    if xd.ndim != 2:
+        out = out.reshape(xd.shape[:-1] + (wd.shape[0],))
+    res = wrap(out)
+    if gm.enabled and (input.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)):
+        n = LinearBackward(input, weight, bias)
+        n.save(input if weight.requires_grad else None, weight if input.requires_grad else None)
+        attach(res, n)
+    return res
 
 
 # ============================================================================ softmax family
