@@ -5,7 +5,6 @@ This is the lowest layer of nerve: everything above it asks this module which ar
 """
 from __future__ import annotations
 
-import numpy as np
 
 from .dtypes import (  # noqa: F401
     dtype, float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, bool_,

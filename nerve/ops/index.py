@@ -561,7 +561,6 @@ def gather(input, dim, index, *, sparse_grad=False):
         >>> x = nerve.tensor([[1., 2.], [3., 4.]])
         >>> nerve.gather(x, 1, nerve.tensor([[0, 0], [1, 0]]))   # [[1, 1], [4, 3]]
     """
-    d = input._data
     dim, key, ishape = _gather_key("gather", input, dim, index)
     r = take_key(_as_1d(input), key)
     idx_nd = index._data.ndim if isinstance(index, Tensor) else np.ndim(index)
