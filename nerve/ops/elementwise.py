@@ -20,12 +20,18 @@ from ._helpers import (
 from .fused import sigmoid_backward, tanh_backward, threshold_backward
 from .shape import cast as _cast
 
-try:  # SciPy's erf is exact and vectorised; NumPy has none
-    from scipy.special import erf as _sp_erf, erfinv as _sp_erfinv
-except Exception:  # pragma: no cover - SciPy is optional
-    _sp_erf = None
-    _sp_erfinv = None
+_special = []  # scipy.special once looked up (None if SciPy is absent); imported lazily: it costs 0.2 s
 
+
+def _scipy_special():
+    """SciPy's erf is exact and vectorised; NumPy has none. SciPy is optional."""
+    if not _special:
+        try:
+            import scipy.special as sp  # noqa: PLC0415
+        except Exception:  # pragma: no cover - depends on the install
+            sp = None
+        _special.append(sp)
+    return _special[0]
 
 _np_float64 = np.float64
 
@@ -481,8 +487,9 @@ _2_SQRTPI = 2.0 / math.sqrt(math.pi)
 
 def _erf(xp, d):
     if xp is np:
-        if _sp_erf is not None:
-            return _sp_erf(d).astype(d.dtype, copy=False)
+        sp = _scipy_special()
+        if sp is not None:
+            return sp.erf(d).astype(d.dtype, copy=False)
         return np.frompyfunc(math.erf, 1, 1)(d).astype(d.dtype)
     import cupyx.scipy.special as cps  # noqa: PLC0415 - GPU only
     return cps.erf(d)
@@ -490,9 +497,10 @@ def _erf(xp, d):
 
 def _erfinv(xp, d):
     if xp is np:
-        if _sp_erfinv is None:
+        sp = _scipy_special()
+        if sp is None:
             raise RuntimeError("erfinv needs SciPy (pip install scipy)")
-        return _sp_erfinv(d).astype(d.dtype, copy=False)
+        return sp.erfinv(d).astype(d.dtype, copy=False)
     import cupyx.scipy.special as cps  # noqa: PLC0415
     return cps.erfinv(d)
 
