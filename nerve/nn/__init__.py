@@ -1,3 +1,22 @@
-"""Neural-network building blocks. ``nerve.nn.functional`` holds the stateless functions."""
+"""Neural-network building blocks (``torch.nn``).
+
+``nerve.nn.functional`` holds the stateless functions, ``nerve.nn.init`` the weight initialisers,
+``nerve.nn.utils`` gradient clipping and parameter/vector conversion.
+"""
 from . import functional  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .parameter import Buffer, Parameter  # noqa: F401
+from . import init  # noqa: F401
+from .modules import (  # noqa: F401
+    CELU, ELU, GELU, GLU, SELU, AlphaDropout, BatchNorm1d, BatchNorm2d, BatchNorm3d, BCELoss, BCEWithLogitsLoss,
+    Bilinear, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+    CosineEmbeddingLoss, CosineSimilarity, CrossEntropyLoss, Dropout, Dropout1d, Dropout2d, Dropout3d, Embedding,
+    FeatureAlphaDropout, Flatten, GaussianNLLLoss, GroupNorm, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+    HingeEmbeddingLoss, HuberLoss, Identity, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, KLDivLoss, L1Loss,
+    LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MarginRankingLoss, Mish, Module, ModuleDict, ModuleList,
+    MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PairwiseDistance, ParameterDict, ParameterList,
+    PoissonNLLLoss, PReLU, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReLU, ReLU6, ReplicationPad1d,
+    ReplicationPad2d, ReplicationPad3d, RMSNorm, RReLU, Sequential, Sigmoid, SiLU, SmoothL1Loss, SoftMarginLoss,
+    Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, TripletMarginLoss,
+    TripletMarginWithDistanceLoss, Unflatten, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+)
+from . import utils  # noqa: F401

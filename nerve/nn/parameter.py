@@ -1,4 +1,4 @@
-"""``Parameter``: a leaf tensor that a Module registers as a learnable weight."""
+"""``Parameter``: a leaf tensor that a Module registers as a learnable weight; ``Buffer``: module state."""
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor, init_tensor
@@ -46,3 +46,31 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(t, requires_grad):
     return Parameter(t, requires_grad)
+
+
+class Buffer(Tensor):
+    """A tensor that a Module registers as a buffer when assigned to one of its attributes (``torch.nn.Buffer``).
+
+    ``persistent=False`` keeps it out of ``state_dict``. Shares ``data``'s memory.
+
+    Example:
+        >>> self.running_max = nn.Buffer(nerve.zeros(3))     # same as register_buffer("running_max", ...)
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        if data is None:
+            import numpy as np  # noqa: PLC0415
+            from ..backend import dtypes  # noqa: PLC0415
+            arr = np.empty((0,), dtype=dtypes.default_np_dtype())
+        elif isinstance(data, Tensor):
+            arr = data._data
+        else:
+            raise TypeError(f"Buffer expects a Tensor, got {type(data).__name__}")
+        init_tensor(self, arr)
+        if isinstance(data, Tensor):
+            self._vc = data._vc
+            if data.requires_grad and data.grad_fn is None:
+                self.requires_grad = True
+        self.persistent = persistent
