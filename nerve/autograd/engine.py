@@ -153,6 +153,7 @@ def _run(roots, foreign, retain_graph, create_graph, accumulate, targets):
     heap = []
     buffers = {}
     pending = {}
+    owned = set()  # leaves whose pending sum was allocated here, so it can grow in place
     push = heapq.heappush
     pop = heapq.heappop
     try:
@@ -222,8 +223,15 @@ def _run(roots, foreign, retain_graph, create_graph, accumulate, targets):
                                 cg._vc[0] += 1
                                 continue
                     cur = pending.get(edge)
-                    pending[edge] = gi if cur is None else (
-                        cur + gi if create_graph else wrap(cur._data + gi._data))
+                    if cur is None:
+                        pending[edge] = gi
+                    elif create_graph:
+                        pending[edge] = cur + gi
+                    elif edge in owned:
+                        cur._data += d  # a sum this pass allocated: nobody else holds it
+                    else:
+                        pending[edge] = wrap(cur._data + d)
+                        owned.add(edge)
         if pending:
             adopted = foreign
             for edge, g in pending.items():

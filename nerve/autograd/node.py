@@ -39,8 +39,7 @@ class Node:
         meta = []
         for t in inputs:
             if t is not None and t.requires_grad:
-                fn = t.grad_fn
-                nxt.append(t if fn is None else fn)
+                nxt.append(t.grad_fn or t)
                 d = t._data
                 meta.append((d.shape, d.dtype))
             else:
@@ -110,8 +109,7 @@ class Node:
                 f"version {vc[0]}; expected version {ver} instead. Hint: the output of '{self.op_name()}' is "
                 "needed to compute its gradient; replace the in-place op applied to it afterwards (add_, mul_, "
                 "relu_, x[idx] = ...) by its out-of-place version, or apply it to a clone().")
-        from .tensor import wrap
-        t = wrap(data)
+        t = _wrap(data)
         t._vc = vc
         t.requires_grad = True
         t.grad_fn = self
@@ -197,6 +195,14 @@ class Node:
             self.__dict__["apply"] = apply
         hooks.append(fn)
         return _Handle(hooks, fn)
+
+
+def _wrap(data):
+    """``tensor.wrap``, bound on first use (tensor.py imports this module)."""
+    global _wrap
+    from .tensor import wrap  # noqa: PLC0415
+    _wrap = wrap
+    return wrap(data)
 
 
 class AccumulateGrad:

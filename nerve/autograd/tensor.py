@@ -301,9 +301,8 @@ class Tensor:
                                f"{type(element).__name__}.")
         return bool((self._data == element).any())
 
-    def __hash__(self):
-        return id(self)
-
+    # Hashing is object identity (object.__hash__, kept in C): ops attach __eq__ only after class
+    # creation, so Python does not reset __hash__ to None, and the engine keys dicts by tensor.
     def __reduce__(self):
         # Data, requires_grad and device only: the graph and .grad are not pickled (as in PyTorch).
         dev = self.device
