@@ -34,6 +34,7 @@ def _scipy_special():
     return _special[0]
 
 _np_float64 = np.float64
+_np_ndarray = np.ndarray
 
 
 def _is_bool(x) -> bool:
@@ -453,13 +454,16 @@ def _unary(name, forward, backward, save="input", float_only=True, doc="", rejec
     node_cls.apply = apply
 
     def op(input, *, out=None):
-        if not isinstance(input, Tensor):
+        if type(input) is not Tensor and not isinstance(input, Tensor):
             input = as_tensor_like(input, name=name)
-        if reject is not None and input._data.dtype.kind in reject[0]:
+        d = input._data
+        kind = d.dtype.kind
+        if reject is not None and kind in reject[0]:
             raise reject[1](reject[2] or f'"{name}" not implemented for '
-                                         f"'{_TORCH_NAMES.get(input._data.dtype.kind)}' ({input.dtype} input)")
-        d = float_operand(input) if float_only else input._data
-        xp = xp_of(d)
+                                         f"'{_TORCH_NAMES.get(kind)}' ({input.dtype} input)")
+        if float_only and kind != "f":
+            d = float_operand(input)
+        xp = np if type(d) is _np_ndarray else xp_of(d)
         if quiet:
             with np.errstate(all="ignore"):
                 r = wrap(forward(xp, d))
@@ -544,7 +548,10 @@ erfinv = _unary("erfinv", _erfinv, lambda g, x, o: g * exp(o * o) * (math.sqrt(m
 
 def _sigmoid_fwd(xp, d):
     # sigmoid(x) = (1 + tanh(x / 2)) / 2: one transcendental and no overflow for any x.
-    r = xp.tanh(d * 0.5)
+    r = d * 0.5
+    if d.ndim == 0:
+        return xp.tanh(r) * 0.5 + 0.5  # NumPy gives a scalar for 0-d: no out= buffer
+    xp.tanh(r, out=r)
     r *= 0.5
     r += 0.5
     return r
@@ -558,10 +565,10 @@ relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), lambda g, x, o: threshold_
               float_only=False, quiet=False,
               doc="max(x, 0). Gradient: g where x > 0, else 0.",
               reject=("b", RuntimeError, "relu: \"clamp_min\" is not supported for bool tensors"))
-abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, o: g * sign(x), float_only=False,  # noqa: A001
+abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, o: g * sign(x), float_only=False, quiet=False,  # noqa: A001
              doc="|x|. Gradient: g * sign(x) (0 at 0).", reject=("b", NotImplementedError, None))
 absolute = abs
-neg = _unary("neg", lambda xp, d: -d, lambda g, x, o: -g, None, float_only=False,
+neg = _unary("neg", lambda xp, d: -d, lambda g, x, o: -g, None, float_only=False, quiet=False,
              doc="-x. Gradient: -g.",
              reject=("b", RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you "
                                         "are trying to invert a mask, use the `~` or `logical_not()` operator "

@@ -34,10 +34,8 @@ class TanhBackwardBackward(Node):
 def tanh_backward(g, out):
     """``g * (1 - out^2)``: the gradient of tanh given its output."""
     od = out._data
-    r = od * od
-    r -= 1
+    r = 1 - od * od
     r *= g._data
-    r *= -1
     return _record(wrap(r), TanhBackwardBackward, g, out)
 
 
