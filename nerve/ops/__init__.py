@@ -1,4 +1,6 @@
 """Differentiable ops on Tensors. Importing this package attaches the Tensor methods."""
+import warnings as _warnings
+
 from ..autograd import engine as _engine
 from . import creation as _creation, elementwise as _elementwise, index as _index, join as _join
 from . import linalg as _linalg, nnops as _nnops, reduce as _reduce, shape as _shape, sorting as _sort
@@ -16,3 +18,9 @@ __all__ = (_creation.__all__ + _elementwise.__all__ + _index.__all__ + _join.__a
            + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__)
 
 _engine.register_ops(_shape.sum_to, _shape.cast, _elementwise.add)
+
+# PyTorch computes inf/nan silently (inf * 0, log(0)); NumPy warns. Silence NumPy's floating-point
+# RuntimeWarnings raised inside nerve's own modules only: a filter costs nothing per op, unlike an
+# errstate context around every ufunc call, and leaves users' NumPy code untouched.
+_warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overflow|underflow) encountered",
+                         category=RuntimeWarning, module=r"nerve\.")
