@@ -21,8 +21,10 @@ from .autograd.printing import get_printoptions, printoptions, set_printoptions 
 from . import ops  # noqa: F401  (attaches Tensor methods)
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
-from . import utils, vision  # noqa: F401
+from . import data, utils, vision  # noqa: F401
+from . import train  # noqa: F401
 from .ops import *  # noqa: F401,F403
+from .serialization import save, load  # noqa: F401
 
 __version__ = "0.1.0"
 
