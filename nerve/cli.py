@@ -338,7 +338,8 @@ def cmd_predict(args) -> int:
             k = int(pr.argmax())
             label = f"{p}[{i}]" if len(probs) > 1 else str(p)
             rows.append({"file": label, "class": k, "label": names[k], "probability": float(pr[k])})
-            print(f"{label}: {names[k]} ({pr[k]:.3f})")
+            if not args.json:
+                print(f"{label}: {names[k]} ({pr[k]:.3f})")
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
@@ -373,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="classify images or .npy arrays with a trained run")
     pr.add_argument("run_dir")
     pr.add_argument("files", nargs="+")
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--json", action="store_true", help="print the predictions as JSON only")
     pr.set_defaults(func=cmd_predict)
     c = sub.add_parser("configs", help="list built-in configs")
     c.set_defaults(func=cmd_configs)
