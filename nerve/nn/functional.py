@@ -1045,7 +1045,9 @@ def _keep_mask(d, shape, p):
         m = np.zeros(shape, dtype=dt)
     else:
         u = _rng().random(shape, dtype=np.float32 if dt == np.float32 else np.float64)
-        m = np.where(u >= p, np.asarray(1.0 / (1.0 - p), dtype=dt), np.asarray(0, dtype=dt))
+        # A bool->float cast and an in-place scale: np.where with scalar branches is ~10x slower.
+        m = (u >= p).astype(dt)
+        m *= np.asarray(1.0 / (1.0 - p), dtype=dt)
     xp = xp_of(d)
     return m if xp is np else xp.asarray(m)
 
