@@ -54,7 +54,7 @@ def write_section(name: str, command: str, table: str, notes: str = "") -> None:
     """Replace (or add) the section ``## name`` in BENCHMARKS.md."""
     text = BENCH_MD.read_text() if BENCH_MD.exists() else "# Benchmarks\n\nnerve vs PyTorch (CPU), measured side by side in one process, alternating runs, medians.\n"
     stamp = time.strftime("%Y-%m-%d")
-    section = (f"## {name}\n\nCommand: `{command}`  \nMeasured {stamp} on {machine()}.\n\n{table}\n"
+    section = (f"## {name}\n\nCommand: `{command}`  \nMeasured {stamp} on {machine()}.\n\n{table.rstrip()}\n"
                + (f"\n{notes.strip()}\n" if notes else ""))
     pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
