@@ -106,40 +106,37 @@ def count_parameters(model) -> int:
 
 # ============================================================================ evaluation
 def evaluate_model(model, dataset, loss_fn, batch_size: int = 1000) -> dict:
-    """Test loss, accuracy, macro precision/recall/F1 and the confusion matrix."""
+    """Test loss, accuracy, macro precision/recall/F1, per-class scores and the confusion matrix."""
     from .autograd import no_grad  # noqa: PLC0415
-    from .train import metrics as M  # noqa: PLC0415
-    from .utils.data import DataLoader  # noqa: PLC0415
+    from .train import metrics as M, predict  # noqa: PLC0415
 
-    model.eval()
-    total, n = 0.0, 0
-    preds, targets = [], []
+    logits = predict(model, dataset, batch_size=batch_size)
+    y = _targets(dataset)
     with no_grad():
-        for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-            out = model(x)
-            total += float(loss_fn(out, y).item()) * len(y)
-            n += len(y)
-            preds.append(out.numpy())
-            targets.append(y.numpy())
-    logits = np.concatenate(preds)
-    y = np.concatenate(targets)
+        loss = float(loss_fn(logits, y).item())
     num_classes = logits.shape[1]
     cm = M.confusion_matrix(logits, y, num_classes=num_classes)
-    cm = np.asarray(cm.numpy() if hasattr(cm, "numpy") else cm)
-    tp = np.diag(cm).astype(np.float64)
-    prec = tp / np.maximum(cm.sum(axis=0), 1)
-    rec = tp / np.maximum(cm.sum(axis=1), 1)
-    f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0.0)
+    per_class = M.precision_recall_f1(logits, y, average=None, num_classes=num_classes)
+    macro = M.precision_recall_f1(logits, y, average="macro", num_classes=num_classes)
     return {
-        "test_loss": total / max(n, 1),
-        "test_accuracy": float((logits.argmax(1) == y).mean()),
-        "test_precision_macro": float(prec.mean()),
-        "test_recall_macro": float(rec.mean()),
-        "test_f1_macro": float(f1.mean()),
-        "test_samples": int(n),
-        "_confusion_matrix": cm.tolist(),
-        "_per_class": {"precision": prec.tolist(), "recall": rec.tolist(), "f1": f1.tolist()},
+        "test_loss": loss,
+        "test_accuracy": float(M.accuracy(logits, y)),
+        "test_precision_macro": float(macro[0]),
+        "test_recall_macro": float(macro[1]),
+        "test_f1_macro": float(macro[2]),
+        "test_samples": int(len(y)),
+        "_confusion_matrix": np.asarray(cm).tolist(),
+        "_per_class": {k: np.asarray(v, dtype=float).tolist() for k, v in zip(("precision", "recall", "f1"), per_class)},
     }
+
+
+def _targets(dataset):
+    """All labels of a (possibly Subset-wrapped) vision dataset, in order."""
+    from . import tensor  # noqa: PLC0415
+    from .utils.data import Subset  # noqa: PLC0415
+    if isinstance(dataset, Subset):
+        return _targets(dataset.dataset)[tensor(list(dataset.indices))]
+    return dataset.targets
 
 
 # ============================================================================ commands

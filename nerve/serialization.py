@@ -350,6 +350,38 @@ def _import_safetensors():
     return stnp
 
 
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success it is fsynced and renamed over ``path``.
+
+    A crash at any moment leaves either the old file or the complete new one, never a mix.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Parent directory {directory} does not exist.")  # PyTorch's error
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    # Created here (not by mkstemp) so the final file gets the usual permissions from the umask.
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def atomic_write(path, data) -> None:
+    """Write ``data`` (bytes, or str as UTF-8) to ``path`` atomically (temp file, fsync, rename)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+
+
 def _write_safetensors(path, tensors: dict, metadata: dict, *, atomic: bool = True) -> None:
     """Write ``tensors`` to ``path`` (fsynced); ``atomic`` goes through a temp file and a rename."""
     stnp = _import_safetensors()
@@ -358,21 +390,8 @@ def _write_safetensors(path, tensors: dict, metadata: dict, *, atomic: bool = Tr
         stnp.save_file(tensors, path, metadata=metadata)
         _fsync_file(path)
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise RuntimeError(f"Parent directory {directory} does not exist.")  # PyTorch's error
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    # Created here (not by mkstemp) so the final file gets the usual permissions from the umask.
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    try:
+    with atomic_path(path) as tmp:
         stnp.save_file(tensors, tmp, metadata=metadata)
-        _fsync_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
 
 
 def _describe(f) -> str:

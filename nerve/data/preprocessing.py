@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
-import tempfile
 import warnings
 
 import numpy as np
@@ -295,20 +293,8 @@ class Transformer:
 
     def save(self, path) -> None:
         """Write :meth:`get_state` as JSON to ``path`` (atomically: a temporary file, fsync, rename)."""
-        path = os.fspath(path)
-        text = json.dumps(self.get_state(), indent=1, allow_nan=False)
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        from ..serialization import atomic_write  # noqa: PLC0415 - only needed when saving
+        atomic_write(path, json.dumps(self.get_state(), indent=1, allow_nan=False))
 
 
 def load_transformer(path) -> Transformer:
