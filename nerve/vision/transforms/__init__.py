@@ -1,4 +1,5 @@
-"""Image transforms (``torchvision.transforms``): ToTensor, Normalize, Compose, Lambda, flips, crops, Pad.
+"""Image transforms (``torchvision.transforms``): ToTensor, Normalize, Compose, Lambda, flips, crops, Pad, and
+augmentation: RandomRotation, RandomAffine, ColorJitter, RandomErasing, GaussianNoise, RandomApply/Choice/Order.
 
 Each transform works on one image (a NumPy ``H x W (x C)`` array, a PIL image if Pillow is
 installed, or a ``(..., C, H, W)`` nerve.Tensor). Random transforms draw from nerve's default
@@ -17,15 +18,27 @@ Example:
 """
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
+
 import numpy as np
 
 from ...backend.random import rng
 from . import functional  # noqa: F401
 from . import functional as F
-from .functional import _hwc_to_chw, _mean_std, _pad_array, _parse_padding, _setup_size
+from .functional import (
+    InterpolationMode,
+    _hwc_to_chw,
+    _mean_std,
+    _pad_array,
+    _parse_padding,
+    _setup_size,
+)
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "RandomHorizontalFlip", "RandomVerticalFlip",
-           "RandomCrop", "CenterCrop", "Pad"]
+           "RandomCrop", "CenterCrop", "Pad", "RandomRotation", "RandomAffine", "ColorJitter", "RandomErasing",
+           "GaussianNoise", "RandomApply", "RandomChoice", "RandomOrder", "InterpolationMode"]
 
 
 class _Batch:
@@ -318,14 +331,496 @@ class RandomCrop(_Transform):
         return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
 
 
-_BATCHABLE = (Compose, ToTensor, Normalize, RandomHorizontalFlip, RandomVerticalFlip, Pad, CenterCrop, RandomCrop)
+# ============================================================================ augmentation
+def _nchw(b):
+    """The batch as an (N, C, H, W) array (a view when it is still N x H x W x C)."""
+    return b.arr if b.chw else b.arr.transpose(0, 3, 1, 2)
+
+
+def _from_nchw(arr, chw):
+    return _Batch(arr if chw else np.ascontiguousarray(arr.transpose(0, 2, 3, 1)), chw)
+
+
+def _check_sequence_input(x, name, req_sizes):
+    msg = req_sizes[0] if len(req_sizes) < 2 else " or ".join(str(s) for s in req_sizes)
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"{name} should be a sequence of length {msg}.")
+    if len(x) not in req_sizes:
+        raise ValueError(f"If {name} is a sequence its length should be one of {req_sizes}.")
+
+
+def _setup_angle(x, name, req_sizes=(2,)):
+    if isinstance(x, numbers.Number):
+        if x < 0:
+            raise ValueError(f"If {name} is a single number, it must be positive.")
+        x = [-x, x]
+    else:
+        _check_sequence_input(x, name, req_sizes)
+    return [float(d) for d in x]
+
+
+def _check_fill_arg(fill):
+    if fill is None:
+        return 0
+    if not isinstance(fill, (numbers.Number, list, tuple)):
+        raise TypeError("Fill should be either a sequence or a number.")
+    return fill
+
+
+def _run_groups(b, groups, op):
+    """Apply ``fn`` to the rows ``sel`` of batch ``b`` for each ``(sel, fn)`` and reassemble the batch.
+
+    Rows in no group stay as they are, so every group must keep the image shape, dtype and layout
+    (otherwise the per-image results could not be collated either).
+    """
+    outs = []
+    for sel, fn in groups:
+        if sel.all():
+            return fn(b)
+        if sel.any():
+            outs.append((sel, fn(_Batch(b.arr[sel], b.chw))))
+    if not outs:
+        return b
+    out = b.arr.copy()
+    for sel, sub in outs:
+        if sub.chw != b.chw or sub.arr.shape[1:] != b.arr.shape[1:] or sub.arr.dtype != b.arr.dtype:
+            raise ValueError(f"{op}: on a batch, the chosen transforms must keep the image shape, dtype and layout "
+                             f"(got {sub.arr.shape[1:]} {sub.arr.dtype} from {b.arr.shape[1:]} {b.arr.dtype}); "
+                             "put shape-changing transforms outside the random choice")
+        out[sel] = sub.arr
+    return _Batch(out, b.chw)
+
+
+class RandomRotation(_Transform):
+    """Rotate by an angle drawn uniformly from ``degrees`` (a number d means ``(-d, d)``), counter-clockwise.
+
+    Args:
+        degrees: range of angles in degrees.
+        interpolation: 'nearest' (default) or 'bilinear', or an :class:`InterpolationMode`.
+        expand: enlarge the output to hold the whole rotated image (such a transform runs per image).
+        center: ``(x, y)`` pixel to rotate about; default the image centre.
+        fill: value (or per-channel values) of the area outside the rotated image.
+
+    Example:
+        >>> RandomRotation(15)(nerve.rand(1, 28, 28)).shape
+        nerve.Size([1, 28, 28])
+    """
+
+    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand: bool = False, center=None, fill=0):
+        self.degrees = _setup_angle(degrees, "degrees", (2,))
+        F._interp_name(interpolation, "RandomRotation")
+        if center is not None:
+            _check_sequence_input(center, "center", (2,))
+        self.interpolation = interpolation
+        self.expand = expand
+        self.center = center
+        self.fill = _check_fill_arg(fill)
+
+    @staticmethod
+    def get_params(degrees):
+        """An angle drawn uniformly from ``[degrees[0], degrees[1]]``."""
+        return float(rng(None).uniform(float(degrees[0]), float(degrees[1])))
+
+    def forward(self, img):
+        angle = self.get_params(self.degrees)
+        return F.rotate(img, angle, self.interpolation, self.expand, self.center, self.fill)
+
+    def _batch_ok(self):
+        return not self.expand  # output sizes would differ per image
+
+    def _apply_batch(self, b):
+        x = _nchw(b)
+        n, c, h, w = x.shape
+        angles = rng(None).uniform(self.degrees[0], self.degrees[1], n)
+        centre = np.broadcast_to(F._centre_offset(self.center, w, h), (n, 2))
+        theta = F._inverse_affine_matrix(centre, -angles, np.zeros((n, 2)), np.ones(n), np.zeros((n, 2)))
+        mode = F._interp_name(self.interpolation, "RandomRotation")
+        return _from_nchw(F._warp(x, theta, h, w, mode, F._check_fill(self.fill, c, "RandomRotation")), b.chw)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(degrees={self.degrees}, interpolation={F._interp_name(self.interpolation, '')}"
+                f", expand={self.expand}, fill={self.fill})")
+
+
+class RandomAffine(_Transform):
+    """A random affine map keeping the centre fixed: rotation, translation, scale and shear drawn per image.
+
+    Args:
+        degrees: rotation range in degrees (a number d means ``(-d, d)``; 0 disables), clockwise as in torchvision.
+        translate: ``(a, b)``: horizontal shift drawn from ``(-a * width, a * width)``, vertical from
+            ``(-b * height, b * height)``, rounded to whole pixels.
+        scale: ``(lo, hi)`` scale range; default 1.
+        shear: a number s (x-shear in ``(-s, s)``), ``(lo, hi)`` (x-shear) or ``(xlo, xhi, ylo, yhi)``, in degrees.
+        interpolation: 'nearest' (default) or 'bilinear'.
+        fill: value (or per-channel values) of the area outside the transformed image.
+        center: ``(x, y)`` pixel the map keeps fixed; default the image centre.
+    """
+
+    def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
+                 fill=0, center=None):
+        self.degrees = _setup_angle(degrees, "degrees", (2,))
+        if translate is not None:
+            _check_sequence_input(translate, "translate", (2,))
+            for t in translate:
+                if not 0.0 <= t <= 1.0:
+                    raise ValueError("translation values should be between 0 and 1")
+        if scale is not None:
+            _check_sequence_input(scale, "scale", (2,))
+            for s in scale:
+                if s <= 0:
+                    raise ValueError("scale values should be positive")
+        self.shear = _setup_angle(shear, "shear", (2, 4)) if shear is not None else None
+        F._interp_name(interpolation, "RandomAffine")
+        if center is not None:
+            _check_sequence_input(center, "center", (2,))
+        self.translate = translate
+        self.scale = scale
+        self.interpolation = interpolation
+        self.fill = _check_fill_arg(fill)
+        self.center = center
+
+    @staticmethod
+    def get_params(degrees, translate, scale_ranges, shears, img_size):
+        """``(angle, (tx, ty), scale, (shear_x, shear_y))`` for an image of ``img_size = [width, height]``."""
+        r = rng(None)
+        angle = float(r.uniform(float(degrees[0]), float(degrees[1])))
+        if translate is not None:
+            max_dx, max_dy = float(translate[0] * img_size[0]), float(translate[1] * img_size[1])
+            translations = (round(r.uniform(-max_dx, max_dx)), round(r.uniform(-max_dy, max_dy)))
+        else:
+            translations = (0, 0)
+        scale = float(r.uniform(scale_ranges[0], scale_ranges[1])) if scale_ranges is not None else 1.0
+        shear_x = shear_y = 0.0
+        if shears is not None:
+            shear_x = float(r.uniform(shears[0], shears[1]))
+            if len(shears) == 4:
+                shear_y = float(r.uniform(shears[2], shears[3]))
+        return angle, translations, scale, (shear_x, shear_y)
+
+    def forward(self, img):
+        _, h, w = F.get_dimensions(img)
+        angle, tr, sc, sh = self.get_params(self.degrees, self.translate, self.scale, self.shear, [w, h])
+        return F.affine(img, angle, list(tr), sc, list(sh), self.interpolation, self.fill, self.center)
+
+    def _apply_batch(self, b):
+        x = _nchw(b)
+        n, c, h, w = x.shape
+        r = rng(None)
+        angle = r.uniform(self.degrees[0], self.degrees[1], n)
+        tr = np.zeros((n, 2))
+        if self.translate is not None:
+            for k, lim in enumerate((self.translate[0] * w, self.translate[1] * h)):
+                tr[:, k] = np.rint(r.uniform(-lim, lim, n))
+        sc = r.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else np.ones(n)
+        sh = np.zeros((n, 2))
+        if self.shear is not None:
+            sh[:, 0] = r.uniform(self.shear[0], self.shear[1], n)
+            if len(self.shear) == 4:
+                sh[:, 1] = r.uniform(self.shear[2], self.shear[3], n)
+        centre = np.broadcast_to(F._centre_offset(self.center, w, h), (n, 2))
+        theta = F._inverse_affine_matrix(centre, angle, tr, sc, sh)
+        mode = F._interp_name(self.interpolation, "RandomAffine")
+        return _from_nchw(F._warp(x, theta, h, w, mode, F._check_fill(self.fill, c, "RandomAffine")), b.chw)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, "
+                f"shear={self.shear}, interpolation={F._interp_name(self.interpolation, '')}, fill={self.fill})")
+
+
+def _check_jitter(value, name, center=1.0, bound=(0, float("inf")), clip_first_on_zero=True):
+    if isinstance(value, numbers.Number):
+        if value < 0:
+            raise ValueError(f"If {name} is a single number, it must be non negative.")
+        value = [center - float(value), center + float(value)]
+        if clip_first_on_zero:
+            value[0] = max(value[0], 0.0)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        value = [float(value[0]), float(value[1])]
+    else:
+        raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
+    if not bound[0] <= value[0] <= value[1] <= bound[1]:
+        raise ValueError(f"{name} values should be between {bound}, but got {value}.")
+    if value[0] == value[1] == center:  # the identity: skip it
+        return None
+    return tuple(value)
+
+
+class ColorJitter(_Transform):
+    """Randomly change brightness, contrast, saturation and hue, in a random order per image.
+
+    Each factor is drawn uniformly: a number v means ``[max(0, 1 - v), 1 + v]`` (hue: ``[-v, v]``, v <= 0.5),
+    or give ``(min, max)``. 1-channel images skip saturation and hue (as torchvision does for grayscale).
+    """
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        self.brightness = _check_jitter(brightness, "brightness")
+        self.contrast = _check_jitter(contrast, "contrast")
+        self.saturation = _check_jitter(saturation, "saturation")
+        self.hue = _check_jitter(hue, "hue", center=0, bound=(-0.5, 0.5), clip_first_on_zero=False)
+
+    @staticmethod
+    def get_params(brightness, contrast, saturation, hue):
+        """``(order, b, c, s, h)``: a permutation of the 4 adjustments and their factors (None where disabled)."""
+        r = rng(None)
+        fn_idx = r.permutation(4)
+        fs = [None if v is None else float(r.uniform(v[0], v[1])) for v in (brightness, contrast, saturation, hue)]
+        return (fn_idx, *fs)
+
+    _FUNCS = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
+    _KERNELS = (F._brightness, F._contrast, F._saturation, F._hue)
+
+    def forward(self, img):
+        fn_idx, *fs = self.get_params(self.brightness, self.contrast, self.saturation, self.hue)
+        for k in fn_idx:
+            if fs[k] is not None:
+                img = self._FUNCS[k](img, fs[k])
+        return img
+
+    def _apply_batch(self, b):
+        x = _nchw(b)
+        F._check_channels(x, "ColorJitter")
+        n = x.shape[0]
+        r = rng(None)
+        order = np.argsort(r.random((n, 4)), axis=1)  # an independent random permutation per image
+        fs = [None if v is None else r.uniform(v[0], v[1], n) for v in (self.brightness, self.contrast,
+                                                                         self.saturation, self.hue)]
+        out = x.copy()
+        for pos in range(4):
+            for k in range(4):
+                if fs[k] is None:
+                    continue
+                sel = order[:, pos] == k
+                if sel.all():
+                    out = self._KERNELS[k](out, fs[k])
+                elif sel.any():
+                    out[sel] = self._KERNELS[k](out[sel], fs[k][sel])
+        return _from_nchw(out, b.chw)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(brightness={self.brightness}, contrast={self.contrast}, "
+                f"saturation={self.saturation}, hue={self.hue})")
+
+
+class RandomErasing(_Transform):
+    """With probability ``p``, set a random box of a tensor image to ``value`` (Zhong et al., Random Erasing).
+
+    The box covers a fraction of the area drawn from ``scale`` with an aspect ratio drawn log-uniformly from
+    ``ratio``; up to 10 draws are tried until the box fits, else the image is left unchanged.
+    ``value``: a number, one number per channel, or 'random' (standard normal noise).
+    """
+
+    def __init__(self, p: float = 0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace: bool = False):
+        if not isinstance(value, (numbers.Number, str, tuple, list)):
+            raise TypeError("Argument value should be either a number or str or a sequence")
+        if isinstance(value, str) and value != "random":
+            raise ValueError("If value is str, it should be 'random'")
+        if not isinstance(scale, (tuple, list)):
+            raise TypeError("Scale should be a sequence")
+        if not isinstance(ratio, (tuple, list)):
+            raise TypeError("Ratio should be a sequence")
+        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+            warnings.warn("Scale and ratio should be of kind (min, max)")
+        if scale[0] < 0 or scale[1] > 1:
+            raise ValueError("Scale should be between 0 and 1")
+        if p < 0 or p > 1:
+            raise ValueError("Random erasing probability should be between 0 and 1")
+        self.p = p
+        self.scale = scale
+        self.ratio = ratio
+        self.value = value
+        self.inplace = inplace
+
+    @staticmethod
+    def get_params(img, scale, ratio, value=None):
+        """``(i, j, h, w, v)`` of the box to erase in a ``(..., C, H, W)`` image; the whole image and ``img`` itself
+        when no box fits in 10 tries."""
+        img_c, img_h, img_w = F.get_dimensions(img)
+        area = img_h * img_w
+        r = rng(None)
+        log_ratio = np.log(np.asarray(ratio, dtype=np.float64))
+        for _ in range(10):
+            erase_area = area * r.uniform(scale[0], scale[1])
+            aspect = float(np.exp(r.uniform(log_ratio[0], log_ratio[1])))
+            h = round(math.sqrt(erase_area * aspect))
+            w = round(math.sqrt(erase_area / aspect))
+            if not (h < img_h and w < img_w):
+                continue
+            if value is None:
+                v = r.standard_normal((img_c, h, w), dtype=np.float32)
+            else:
+                v = np.asarray(value, dtype=np.float32)[:, None, None]
+            i = int(r.integers(0, img_h - h + 1))
+            j = int(r.integers(0, img_w - w + 1))
+            return i, j, h, w, v
+        return 0, 0, img_h, img_w, img
+
+    def _value_list(self, nchan):
+        if isinstance(self.value, str):
+            return None
+        value = [float(self.value)] if isinstance(self.value, numbers.Number) else [float(v) for v in self.value]
+        if len(value) not in (1, nchan):
+            raise ValueError(f"If value is a sequence, it should have either a single value or {nchan} (number of "
+                             "input channels)")
+        return value
+
+    def forward(self, img):
+        if rng(None).random() < self.p:
+            value = self._value_list(F.get_dimensions(img)[0])
+            i, j, h, w, v = self.get_params(img, scale=self.scale, ratio=self.ratio, value=value)
+            if v is img:
+                return img if self.inplace else F.erase(img, 0, 0, 0, 0, 0, False)
+            if isinstance(img, np.ndarray):  # image layout: v as (h, w, C), or (h, w) for H x W images
+                v = v.transpose(1, 2, 0)
+                v = v[..., 0] if img.ndim == 2 else v
+                v = v.astype(img.dtype) if np.issubdtype(img.dtype, np.integer) else v
+            return F.erase(img, i, j, h, w, v, self.inplace)
+        return img
+
+    def _apply_batch(self, b):
+        x = _nchw(b)
+        n, c, img_h, img_w = x.shape
+        value = self._value_list(c)
+        r = rng(None)
+        apply = r.random(n) < self.p
+        log_ratio = np.log(np.asarray(self.ratio, dtype=np.float64))
+        # All 10 tries at once; each image takes its first box that fits (torchvision's rejection sampling).
+        erase_area = img_h * img_w * r.uniform(self.scale[0], self.scale[1], (n, 10))
+        aspect = np.exp(r.uniform(log_ratio[0], log_ratio[1], (n, 10)))
+        hs = np.rint(np.sqrt(erase_area * aspect)).astype(np.int64)
+        ws = np.rint(np.sqrt(erase_area / aspect)).astype(np.int64)
+        ok = (hs < img_h) & (ws < img_w)
+        first = ok.argmax(axis=1)
+        rows = np.arange(n)
+        apply &= ok[rows, first]
+        h = np.where(apply, hs[rows, first], 0)
+        w = np.where(apply, ws[rows, first], 0)
+        i = r.integers(0, img_h - h + 1)
+        j = r.integers(0, img_w - w + 1)
+        yy, xx = np.arange(img_h)[None, :, None], np.arange(img_w)[None, None, :]
+        box = ((yy >= i[:, None, None]) & (yy < (i + h)[:, None, None]) &
+               (xx >= j[:, None, None]) & (xx < (j + w)[:, None, None]))[:, None]
+        if value is None:
+            v = r.standard_normal(x.shape, dtype=np.float32)
+        else:
+            v = np.asarray(value, dtype=np.float64).reshape(1, -1, 1, 1)
+        out = x if self.inplace else x.copy()
+        np.copyto(out, np.broadcast_to(v, x.shape).astype(x.dtype), where=box)
+        return _from_nchw(out, b.chw)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self.value}, "
+                f"inplace={self.inplace})")
+
+
+class GaussianNoise(_Transform):
+    """Add ``mean + sigma * N(0, 1)`` noise to a float image, clamping to [0, 1] if ``clip`` (torchvision v2)."""
+
+    def __init__(self, mean: float = 0.0, sigma: float = 0.1, clip: bool = True):
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def forward(self, img):
+        return F.gaussian_noise(img, mean=self.mean, sigma=self.sigma, clip=self.clip)
+
+    def _apply_batch(self, b):
+        if b.arr.dtype.kind != "f":
+            raise ValueError(f"Input tensor is expected to be in float dtype, got dtype={b.arr.dtype} "
+                             "(put GaussianNoise after ToTensor())")
+        if self.sigma < 0:
+            raise ValueError(f"sigma shouldn't be negative. Got {self.sigma}")
+        return _Batch(F._gaussian_noise_arr(b.arr, self.mean, self.sigma, self.clip, rng(None)), b.chw)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(mean={self.mean}, sigma={self.sigma}, clip={self.clip})"
+
+
+class RandomApply(_Transform):
+    """Apply a list of transforms together, with probability ``p``."""
+
+    def __init__(self, transforms, p: float = 0.5):
+        self.transforms = list(transforms)
+        self.p = p
+
+    def forward(self, img):
+        if self.p < rng(None).random():
+            return img
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def _apply_batch(self, b):
+        sel = rng(None).random(b.arr.shape[0]) <= self.p
+        return _run_groups(b, [(sel, Compose(self.transforms)._apply_batch)], "RandomApply")
+
+    def __repr__(self):
+        body = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{self.__class__.__name__}(\n    p={self.p}{body}\n)"
+
+
+class RandomChoice(_Transform):
+    """Apply one transform picked at random from a list (with weights ``p``, default uniform)."""
+
+    def __init__(self, transforms, p=None):
+        if p is not None and not isinstance(p, (list, tuple)):
+            raise TypeError("Argument p should be a sequence")
+        self.transforms = list(transforms)
+        self.p = p
+
+    def _probs(self):
+        if self.p is None:
+            return None
+        w = np.asarray(self.p, dtype=np.float64)
+        return w / w.sum()
+
+    def forward(self, img):
+        return self.transforms[int(rng(None).choice(len(self.transforms), p=self._probs()))](img)
+
+    def _apply_batch(self, b):
+        pick = rng(None).choice(len(self.transforms), size=b.arr.shape[0], p=self._probs())
+        return _run_groups(b, [(pick == k, t._apply_batch) for k, t in enumerate(self.transforms)], "RandomChoice")
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(transforms={self.transforms}, p={self.p})"
+
+
+class RandomOrder(_Transform):
+    """Apply a list of transforms in a random order."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def forward(self, img):
+        for k in rng(None).permutation(len(self.transforms)):
+            img = self.transforms[k](img)
+        return img
+
+    def _apply_batch(self, b):
+        k = len(self.transforms)
+        if k == 0:
+            return b
+        orders = np.argsort(rng(None).random((b.arr.shape[0], k)), axis=1)
+        uniq, inv = np.unique(orders, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        groups = [(inv == g, Compose([self.transforms[t] for t in order])._apply_batch) for g, order in enumerate(uniq)]
+        return _run_groups(b, groups, "RandomOrder")
+
+    def __repr__(self):
+        body = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{self.__class__.__name__}({body}\n)"
+
+
+_BATCHABLE = (Compose, ToTensor, Normalize, RandomHorizontalFlip, RandomVerticalFlip, Pad, CenterCrop, RandomCrop,
+              RandomRotation, RandomAffine, ColorJitter, RandomErasing, GaussianNoise, RandomApply, RandomChoice,
+              RandomOrder)
+_CONTAINERS = (Compose, RandomApply, RandomChoice, RandomOrder)
 
 
 def _batchable(transform) -> bool:
     """Whether ``transform`` can run on a whole batch (built-in transforms only, not subclasses)."""
-    if type(transform) is Compose:
+    if type(transform) in _CONTAINERS:
         return all(_batchable(t) for t in transform.transforms)
-    return type(transform) in _BATCHABLE
+    return type(transform) in _BATCHABLE and getattr(transform, "_batch_ok", lambda: True)()
 
 
 def _apply_batch(transform, images: np.ndarray):
