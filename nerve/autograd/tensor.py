@@ -28,8 +28,8 @@ class Tensor:
         requires_grad: whether operations on this tensor are recorded.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad_fn", "grad", "_vc", "_base", "_hooks", "_retain",
-                 "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad_fn", "grad", "_vc", "_base", "_view_fn", "_hooks",
+                 "_retain", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
@@ -392,6 +392,7 @@ def init_tensor(t: Tensor, arr) -> Tensor:
     t.grad = None
     t._vc = [0]
     t._base = None
+    t._view_fn = None
     t._hooks = None
     t._retain = False
     return t
@@ -417,6 +418,7 @@ def wrap(arr) -> Tensor:
     t.grad = None
     t._vc = [0]
     t._base = None
+    t._view_fn = None
     t._hooks = None
     t._retain = False
     return t

@@ -13,7 +13,7 @@ from ..backend import dtypes as _dt
 from ..backend.random import rng
 from ..autograd.node import Node
 from ._helpers import attach, register_methods, xp_of
-from .elementwise import _check_inplace, apply_inplace
+from .elementwise import _check_inplace, apply_inplace, reset_history
 from .shape import cast, expand
 
 
@@ -389,9 +389,8 @@ def _fill_inplace(t, values, op):
     d = t._data
     d[...] = values
     t._vc[0] += 1
-    if t.grad_fn is not None and gm.enabled:
-        t.grad_fn = None  # the old history no longer describes the values
-        t.requires_grad = False
+    if gm.enabled and (t.grad_fn is not None or t._base is not None):
+        reset_history(t, op)  # the old history no longer describes the values
     return t
 
 
@@ -450,9 +449,8 @@ def copy_(self, src, non_blocking=False):
             raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to "
                                f"{tuple(self.shape)}") from None
         self._vc[0] += 1
-        if self.grad_fn is not None and gm.enabled:
-            self.grad_fn = None
-            self.requires_grad = False
+        if gm.enabled and (self.grad_fn is not None or self._base is not None):
+            reset_history(self, "copy_")
         return self
     r = cast(expand(src, tuple(self.shape)), self._data.dtype)
     return apply_inplace(self, r, "copy_")

@@ -965,10 +965,16 @@ def _check_inplace(t: Tensor, op: str) -> bool:
     """Whether an in-place op on ``t`` must be recorded; raises PyTorch's errors for illegal cases."""
     if not gm.enabled:
         return False
-    if t.requires_grad and t.grad_fn is None:
-        raise RuntimeError(
-            f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
-            "Wrap the update in `with nerve.no_grad():` (as optimizers do), or operate on a copy.")
+    if t.requires_grad:
+        if t.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with nerve.no_grad():` (as optimizers do), or operate on a copy.")
+        b = t._base
+        if b is not None and b.grad_fn is None and b.requires_grad:
+            raise RuntimeError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with nerve.no_grad():`, or operate on a clone() of the leaf.")
     return True
 
 
@@ -976,7 +982,9 @@ def apply_inplace(t: Tensor, result: Tensor, op: str) -> Tensor:
     """Write ``result`` (computed out of place, maybe recorded) into ``t``'s memory.
 
     ``t`` takes over the result's history, so later backward passes go through the in-place op;
-    nodes that saved ``t`` see its version bump and refuse to use the overwritten values.
+    nodes that saved ``t`` see its version bump and refuse to use the overwritten values. When
+    ``t`` is a view of a base that requires grad (or the result does), the base's history is
+    rebased instead (``rebase_view``, PyTorch's CopySlices).
     """
     d = t._data
     rd = result._data
@@ -993,14 +1001,25 @@ def apply_inplace(t: Tensor, result: Tensor, op: str) -> Tensor:
     if not d.flags.writeable:
         raise RuntimeError(f"{op}: unsupported operation: the tensor is an expanded (read-only) view; "
                            "clone() it before writing")
+    base = t._base
+    if base is not None and gm.enabled and (result.requires_grad or base.requires_grad):
+        if base.requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with nerve.no_grad():`, or operate on a clone() of the leaf.")
+        if t._view_fn is None:
+            raise RuntimeError(
+                f"{op}: in-place modification of this kind of view (made by an op that cannot be replayed on "
+                "its base, e.g. a dtype view) is not supported when autograd records it; compute the new "
+                "values out of place (e.g. with nerve.where or cat)")
+        d[...] = rd
+        t._vc[0] += 1
+        rebase_view(t, result)
+        return t
     d[...] = rd
     t._vc[0] += 1
     if gm.enabled:
         if result.requires_grad:
-            if t._base is not None and t._base.requires_grad:
-                raise RuntimeError(
-                    f"{op}: in-place modification of a view of a tensor that requires grad is not supported; "
-                    "compute the new values out of place (e.g. with nerve.where or cat)")
             t.grad_fn = result.grad_fn
             t.requires_grad = True
         elif t.grad_fn is not None:
@@ -1008,6 +1027,98 @@ def apply_inplace(t: Tensor, result: Tensor, op: str) -> Tensor:
             t.grad_fn = None
             t.requires_grad = False
     return t
+
+
+class CopySlicesBackward(Node):
+    """The base of a view after an in-place op on the view (PyTorch's ``CopySlices``).
+
+    Inputs: the base's previous history and the view's new values. Gradient: the base's old
+    history gets ``g`` with the view's region zeroed (``g * mask``), the new values get the view of
+    ``g`` (the view recipe replayed on ``g``). Both are nerve ops, so double backward works.
+    """
+
+    __slots__ = ("view_fn",)
+
+    def apply(self, g):
+        gb = g * wrap(_outside_view(self.view_fn, g._data)) if self.next[0] is not None else None
+        gv = _replay(self.view_fn, g) if self.next[1] is not None else None
+        return gb, gv
+
+
+def _replay(steps, t):
+    """Apply the view recipes ``steps`` ((fn, arg), root first) to ``t``."""
+    for fn, arg in steps:
+        t = fn(t, arg)
+    return t
+
+
+def _outside_view(view_fn, like):
+    """A constant array shaped like ``like``: 1 outside the region the view covers, 0 inside.
+
+    The view is replayed on element positions, which is right even where a replayed reshape copies.
+    Built at backward time, so the graph holds no base-sized array per in-place op.
+    """
+    xp = xp_of(like)
+    with gm.no_grad():
+        pos = _replay(view_fn, wrap(xp.arange(like.size).reshape(like.shape)))._data
+    mask = xp.ones(like.size, dtype=like.dtype)
+    mask[pos.ravel()] = 0
+    return mask.reshape(like.shape)
+
+
+def rebase_view(t: Tensor, result: Tensor) -> None:
+    """Record that view ``t`` of a base now holds ``result``'s values (already written).
+
+    The base takes a ``CopySlicesBackward`` node over its old history and ``result``; the view
+    (and each view it was taken from, e.g. ``h`` in ``h = y.view(...); h[0].mul_(w)``) takes a
+    fresh view node of the rebased base, so later uses of them differentiate through the in-place op.
+
+    NOTE: other views of the same base made before the in-place op (siblings such as ``a`` in
+    ``a = y[0]; y[0:2].mul_(w)``) keep their old ``grad_fn`` (PyTorch regenerates it lazily on a
+    version mismatch). Their values are current, and nodes that saved them before the write still
+    raise the in-place version error at backward, but a gradient flowing through such a stale view
+    is routed into the base's pre-write history. Take the view again after the write.
+    """
+    base = t._base
+    if base.grad_fn is None and base.requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation. "
+            "Wrap the update in `with nerve.no_grad():`, or operate on a clone() of the leaf.")
+    chain = []  # the view and the views it was taken from, root side first
+    v = t
+    while v is not None:
+        chain.append(v)
+        v = v._view_fn[2]
+    chain.reverse()
+    n = CopySlicesBackward(base, result)
+    # (fn, arg) pairs, not the view tensors: the node must not keep the views (and so itself) alive
+    n.view_fn = tuple(v._view_fn[:2] for v in chain)
+    attach(base, n)
+    # They all become views of the rebased base.
+    cur = base
+    for v in chain:
+        fn, arg, _ = v._view_fn
+        cur = fn(cur, arg)
+        v.grad_fn = cur.grad_fn
+        v.requires_grad = True
+
+
+def reset_history(t: Tensor, op: str) -> None:
+    """After raw values (a fill, a copy of a constant) were written into ``t`` under grad mode.
+
+    ``t``'s old history no longer describes its values: a plain tensor is cut from the graph; a
+    view of a base that requires grad rebases the base (the view's region then gets no gradient).
+    """
+    b = t._base
+    if b is not None and b.requires_grad:
+        if t._view_fn is None:
+            raise RuntimeError(
+                f"{op}: in-place modification of this kind of view (made by an op that cannot be replayed on "
+                "its base, e.g. a dtype view) is not supported when autograd records it")
+        rebase_view(t, wrap(t._data))
+    elif t.grad_fn is not None:
+        t.grad_fn = None
+        t.requires_grad = False
 
 
 def _snapshot(t: Tensor) -> Tensor:

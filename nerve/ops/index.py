@@ -262,7 +262,7 @@ def take_key(input, key: _Key) -> Tensor:
     d = input._data
     r = d[key.idx]
     if key.basic:
-        out = as_view(wrap(r), input)
+        out = as_view(wrap(r), input, take_key, key)
     else:
         out = wrap(r if type(r) is type(d) else xp_of(d).asarray(r))
     if gm.enabled and input.requires_grad:
@@ -456,17 +456,11 @@ def _setitem_recorded(self, bkey, akey, v):
     """Recorded ``self[key] = v``: write only the indexed positions (no full copy, unlike
     ``apply_inplace``), then give self an IndexPut node whose edges hold self's previous history.
     The node saves nothing of self, so writing over self's memory is safe."""
-    base = self._base
-    if base is not None:
-        if base.requires_grad:
-            raise RuntimeError(
-                "setitem: in-place modification of a view of a tensor that requires grad is not supported; "
-                "index the base tensor directly (x[i, j] = v instead of x[i][j] = v)")
-        # NOTE: the base would keep its old (empty) history and silently get no gradient.
-        raise RuntimeError(
-            "setitem: writing a value that requires grad into a view is not supported (its base tensor would "
-            "not record the write); index the base tensor directly (x[i, j] = v instead of x[i][j] = v), or "
-            "clone() the view first")
+    if self._base is not None:
+        # A view (x[i][j] = v): the out-of-place result goes through apply_inplace, which rebases
+        # the base's history (CopySlices). Costs a copy of the view, not of the base.
+        apply_inplace(self, _index_put(self, bkey, akey, v, "setitem"), "setitem")
+        return
     d = self._data
     if not d.flags.writeable:
         raise RuntimeError("setitem: unsupported operation: the tensor is an expanded (read-only) view; "

@@ -541,12 +541,16 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     """
     d = input._data
     offset, a, b = _diag_dims(d.ndim, offset, dim1, dim2, "diagonal")
-    out = as_view(wrap(_diag_view(d, offset, a, b)), input)
+    out = as_view(wrap(_diag_view(d, offset, a, b)), input, _diagonal_of, (offset, a, b))
     if gm.enabled and input.requires_grad:
         n = DiagonalBackward(input)
         n.in_shape, n.offset, n.d1, n.d2 = d.shape, offset, a, b
         attach(out, n)
     return out
+
+
+def _diagonal_of(input, arg):
+    return diagonal(input, *arg)
 
 
 class DiagonalScatterBackward(Node):

@@ -14,10 +14,25 @@ from ..backend import dtypes as _dt
 from ._helpers import attach, register_methods, wrap_dim, xp_of
 
 
-def as_view(out: Tensor, base: Tensor) -> Tensor:
-    """Mark ``out`` as a view of ``base`` (shared version counter)."""
+def as_view(out: Tensor, base: Tensor, fn=None, arg=None) -> Tensor:
+    """Mark ``out`` as a view of ``base`` (shared version counter).
+
+    ``fn(t, arg)`` re-creates the view from any tensor ``t`` shaped like ``base`` (``take_key`` with
+    the key, ``reshape`` with the shape, ...). ``out._view_fn = (fn, arg, parent)``, where parent is
+    ``base`` when it is itself a view (None when it is the root), so that an in-place op on the view
+    can rebase the root's history (see ``elementwise.rebase_view``). Views made without ``fn``
+    (expand, dtype views) break the chain: recorded in-place ops on them keep raising.
+    """
     out._vc = base._vc
-    out._base = base._base if base._base is not None else base
+    root = base._base
+    if root is None:
+        out._base = base
+        if fn is not None:
+            out._view_fn = (fn, arg, None)
+    else:
+        out._base = root
+        if fn is not None and base._view_fn is not None:
+            out._view_fn = (fn, arg, base)
     return out
 
 
@@ -77,7 +92,7 @@ def reshape(input, *shape):
         r = d.reshape(infer_shape(shape, d.size, "reshape"))
     out = wrap(r)
     if xp_of(d).may_share_memory(r, d):
-        as_view(out, input)
+        as_view(out, input, reshape, r.shape)
     return _record_reshape(out, input)
 
 
@@ -98,7 +113,7 @@ def view(input, *shape):
             f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
             f"across two contiguous subspaces): input {tuple(d.shape)} -> {shape}. Use .reshape(...) "
             "instead.") from None
-    return _record_reshape(as_view(wrap(r), input), input)
+    return _record_reshape(as_view(wrap(r), input, reshape, shape), input)
 
 
 def view_as(input, other):
@@ -153,8 +168,12 @@ def squeeze(input, dim=None):
 
 def _alias(input):
     """A new tensor object on the same data (PyTorch returns a view for no-op shape ops)."""
-    out = as_view(wrap(input._data.view()), input)
+    out = as_view(wrap(input._data.view()), input, _alias_of, None)
     return _record_reshape(out, input)
+
+
+def _alias_of(input, _):
+    return _alias(input)
 
 
 def unsqueeze(input, dim):
@@ -277,7 +296,7 @@ def permute(input, *dims):
     dims = tuple(wrap_dim(k, d.ndim, "permute") for k in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    out = as_view(wrap(d.transpose(dims)), input)
+    out = as_view(wrap(d.transpose(dims)), input, permute, dims)
     if gm.enabled and input.requires_grad:
         n = PermuteBackward(input)
         n.inv = tuple(np.argsort(dims).tolist())
