@@ -7,6 +7,6 @@ Code written for torchvision runs with ``import nerve.vision as torchvision``:
     >>> ds = torchvision.datasets.FashionMNIST("data", train=True, transform=transforms.ToTensor())
     >>> torchvision.utils.save_image(ds.data[:64, None] / 255.0, "grid.png")
 """
-from . import datasets, transforms, utils  # noqa: F401
+from . import datasets, models, transforms, utils  # noqa: F401
 
-__all__ = ["datasets", "transforms", "utils"]
+__all__ = ["datasets", "models", "transforms", "utils"]
