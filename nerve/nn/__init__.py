@@ -19,4 +19,11 @@ from .modules import (  # noqa: F401
     Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, TripletMarginLoss,
     TripletMarginWithDistanceLoss, Unflatten, ZeroPad1d, ZeroPad2d, ZeroPad3d,
 )
+# Convolution, pooling and resampling layers (also reachable as nerve.nn.modules.conv / .pooling / .upsampling).
+from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold  # noqa: F401
+from .modules.pooling import (  # noqa: F401
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+    MaxPool2d,
+)
+from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from . import utils  # noqa: F401

@@ -13,9 +13,13 @@ from .nnops import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+from . import pool as _pool
+from .pool import *  # noqa: F401,F403
+from . import conv as _conv
+from .conv import *  # noqa: F401,F403
 
 __all__ = (_creation.__all__ + _elementwise.__all__ + _index.__all__ + _join.__all__ + _linalg.__all__
-           + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__)
+           + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__ + _pool.__all__ + _conv.__all__)
 
 _engine.register_ops(_shape.sum_to, _shape.cast, _elementwise.add)
 

@@ -116,7 +116,7 @@ def all_ops():
     import importlib  # noqa: PLC0415
     import os  # noqa: PLC0415
 
-    families = ("elementwise", "reduce", "shape", "linalg", "index", "nn", "sort", "join")
+    families = ("elementwise", "reduce", "shape", "linalg", "index", "nn", "sort", "join", "pool", "conv")
     only = os.environ.get("NERVE_OP_FAMILIES")
     if only:
         families = tuple(f for f in families if f in only.split(","))
