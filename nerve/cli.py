@@ -144,8 +144,7 @@ def cmd_train(args) -> int:
     import nerve  # noqa: PLC0415
     from .train import callbacks as C, fit  # noqa: PLC0415
     from .train.checkpoint import checkpoint_exists, load_checkpoint  # noqa: PLC0415
-    from .train.report import plot_confusion_matrix, plot_history, write_json, write_report, \
-        atomic_write_text  # noqa: PLC0415
+    from .train.report import plot_confusion_matrix, plot_history, write_json, write_report  # noqa: PLC0415
 
     overrides = {}
     for item in args.set or []:
@@ -176,7 +175,7 @@ def cmd_train(args) -> int:
         print(f"nerve: no checkpoint in {ckpt_dir}; starting a new run", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     cfg_dict = _config.to_dict(cfg)
-    _write_config(out / "config.yaml", cfg_dict, atomic_write_text)
+    _write_config(out / "config.yaml", cfg_dict)
 
     nerve.manual_seed(cfg.train.seed)
     try:
@@ -231,7 +230,8 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _write_config(path, cfg_dict, atomic_write_text):
+def _write_config(path, cfg_dict):
+    from .train.report import atomic_write_text  # noqa: PLC0415
     try:
         import yaml  # noqa: PLC0415
         text = yaml.safe_dump(cfg_dict, sort_keys=False)

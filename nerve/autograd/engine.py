@@ -27,12 +27,11 @@ from .tensor import Tensor, wrap
 # Differentiable helpers the engine needs, provided by nerve.ops (one layer up) at import time.
 _sum_to = None
 _cast = None
-_add = None
 
 
-def register_ops(sum_to, cast, add):
-    global _sum_to, _cast, _add
-    _sum_to, _cast, _add = sum_to, cast, add
+def register_ops(sum_to, cast):
+    global _sum_to, _cast
+    _sum_to, _cast = sum_to, cast
 
 
 def _root_key(arr):

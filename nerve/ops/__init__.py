@@ -21,7 +21,7 @@ from .conv import *  # noqa: F401,F403
 __all__ = (_creation.__all__ + _elementwise.__all__ + _index.__all__ + _join.__all__ + _linalg.__all__
            + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__ + _pool.__all__ + _conv.__all__)
 
-_engine.register_ops(_shape.sum_to, _shape.cast, _elementwise.add)
+_engine.register_ops(_shape.sum_to, _shape.cast)
 
 # PyTorch computes inf/nan silently (inf * 0, log(0)); NumPy warns. Silence NumPy's floating-point
 # RuntimeWarnings raised inside nerve's own modules only: a filter costs nothing per op, unlike an
