@@ -21,12 +21,14 @@ All channel layouts follow PyTorch: conv weight ``(out, in / groups, kH, kW)``, 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
 from ..autograd import grad_mode as gm
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, wrap
+from . import _winograd as wino
 from ._helpers import attach, xp_of
 from .reduce import sum as _sum
 from .shape import squeeze, unsqueeze
@@ -35,6 +37,27 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 # ============================================================================ array kernels
+# "auto": Winograd F(4x4, 3x3) where it serves and pays (see _winograd.applicable), else im2col;
+# "im2col" / "winograd" force one (Winograd still only where it applies: 3x3, stride 1, no dilation
+# or groups). Read once from NERVE_CONV_ALGO; tests switch it to check both paths against PyTorch.
+ALGO = os.environ.get("NERVE_CONV_ALGO", "auto")
+
+
+def _use_wino(x_shape, w_shape, stride, dilation, groups):
+    if ALGO == "im2col" or not wino.structural(w_shape, stride, dilation, groups):
+        return False
+    return ALGO == "winograd" or wino.applicable(x_shape, w_shape)
+
+
+class _WinoCols:
+    """The forward's Winograd input transform, kept for the weight gradient."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+
 def _as_strided(xp, a, shape, strides):
     if xp is np:
         return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
@@ -94,6 +117,8 @@ def _grouped_g(xp, g, groups):
 
 
 def _conv_arr(x, w, stride, pads, dilation, groups, out_hw, bias=None, cols=None):
+    if isinstance(cols, _WinoCols) or (cols is None and _use_wino(x.shape, w.shape, stride, dilation, groups)):
+        return wino.conv(x, w, pads[0], pads[2], out_hw, bias, None if cols is None else cols.v)[0]
     xp = xp_of(x)
     n = x.shape[0]
     o, cg, kh, kw = w.shape
@@ -105,6 +130,8 @@ def _conv_arr(x, w, stride, pads, dilation, groups, out_hw, bias=None, cols=None
 
 def _conv_t_arr(g, w, stride, pads, dilation, groups, out_hw, bias=None):
     """The adjoint of ``_conv_arr`` in x: GEMM into columns, then col2im (scatter-add per offset)."""
+    if _use_wino(g.shape, w.shape, stride, dilation, groups):
+        return wino.conv_t(g, w, pads[0], pads[2], out_hw, bias)
     xp = xp_of(g)
     n, o, ho, wo = g.shape
     _, cg, kh, kw = w.shape
@@ -123,6 +150,10 @@ def _conv_t_arr(g, w, stride, pads, dilation, groups, out_hw, bias=None):
 
 def _wgrad_arr(x, g, k, stride, pads, dilation, groups, cols=None):
     """dw[o, c, i, j] = sum over n, p, q of g[n, o, p, q] * x_padded[n, c, p*s + i*d, q*s + j*d]."""
+    if isinstance(cols, _WinoCols):
+        return wino.wgrad(cols.v, g)
+    if cols is None and _use_wino(x.shape, (g.shape[1], x.shape[1] // groups) + tuple(k), stride, dilation, groups):
+        return wino.wgrad(wino.input_transform(x, pads[0], pads[2], g.shape[2:]), g)
     xp = xp_of(x)
     _, o, ho, wo = g.shape
     c = x.shape[1]
@@ -201,8 +232,12 @@ def _conv(x, w, bias, conf, out_hw, keep_cols=False):
     cols = None
     if keep_cols and gm.enabled and w.requires_grad:
         # The forward's columns are the weight gradient's too: keep them rather than rebuild them.
-        xp = xp_of(xd)
-        cols = _cols(xp, _pad(xp, xd, conf.pads), conf.groups, wd.shape[2:], conf.stride, conf.dilation, out_hw)
+        if _use_wino(xd.shape, wd.shape, conf.stride, conf.dilation, conf.groups):
+            cols = _WinoCols(wino.input_transform(xd, conf.pads[0], conf.pads[2], out_hw))
+        else:
+            xp = xp_of(xd)
+            cols = _cols(xp, _pad(xp, xd, conf.pads), conf.groups, wd.shape[2:], conf.stride, conf.dilation,
+                         out_hw)
     y = _conv_arr(xd, wd, conf.stride, conf.pads, conf.dilation, conf.groups, out_hw,
                   None if bias is None else bias._data, cols)
     out = wrap(y)

@@ -1,0 +1,164 @@
+"""Winograd F(4x4, 3x3) kernels for stride-1, undilated, ungrouped 3x3 convolutions (array level).
+
+A 3x3 convolution computed on 4x4 output tiles needs 36 multiplies per (in, out) channel pair and
+tile instead of 144 (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+
+    Y_tile = A^T [ (G w G^T) (.) (B^T d B) ] A          d: the 6x6 input tile, w: the 3x3 filter
+
+Summed over input channels, the element-wise product becomes 36 independent GEMMs
+``M[k] (O, T) = U[k] (O, C) @ V[k] (C, T)`` over the T = N * tiles_h * tiles_w tiles, with
+``U = G w G^T`` (36, O, C) and ``V = B^T d B`` (36, C, T). The same structure gives the two gradients:
+
+- input gradient: a stride-1 3x3 convolution of the output gradient with the flipped, transposed
+  filter, padded by ``2 - pad`` (so the forward kernel serves it);
+- weight gradient: ``dU[k] = Mg[k] @ V[k]^T`` with ``Mg = A g A^T`` per output-gradient tile, then
+  ``dw = G^T dU G``; the forward's V is reused.
+
+The transforms are small dense matrices applied along one axis of large arrays, so each is one
+BLAS GEMM with K = 6 (or 4) over long rows; the tile gather/scatter are strided NumPy copies. All
+arithmetic runs in the input's dtype; in float32 the results match a direct convolution to about
+1e-5 relative to the output's scale (the transform points are 0, +-1, +-2, infinity).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._helpers import xp_of
+
+# Lavin & Gray's F(4x4, 3x3) matrices (points 0, 1, -1, 2, -2, infinity).
+_BT = np.array([[4, 0, -5, 0, 1, 0],
+                [0, -4, -4, 1, 1, 0],
+                [0, 4, -4, -1, 1, 0],
+                [0, -2, -1, 2, 1, 0],
+                [0, 2, -1, -2, 1, 0],
+                [0, 4, 0, -5, 0, 1]], dtype=np.float64)
+_G = np.array([[1 / 4, 0, 0],
+               [-1 / 6, -1 / 6, -1 / 6],
+               [-1 / 6, 1 / 6, -1 / 6],
+               [1 / 24, 1 / 12, 1 / 6],
+               [1 / 24, -1 / 12, 1 / 6],
+               [0, 0, 1]], dtype=np.float64)
+_AT = np.array([[1, 1, 1, 1, 1, 0],
+                [0, 1, -1, 2, -2, 0],
+                [0, 1, 1, 4, 4, 0],
+                [0, 1, -1, 8, -8, 1]], dtype=np.float64)
+
+_cache: dict = {}
+
+
+def _mats(xp, dtype):
+    key = (xp.__name__, np.dtype(dtype).str)
+    m = _cache.get(key)
+    if m is None:
+        m = _cache[key] = tuple(xp.asarray(a, dtype=dtype) for a in (_BT, _AT, np.ascontiguousarray(_AT.T)))
+    return m
+
+
+def structural(w_shape, stride, dilation, groups):
+    """Whether these kernels compute this convolution at all: 3x3, stride 1, no dilation, no groups."""
+    return tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
+
+
+def applicable(x_shape, w_shape):
+    """Whether they pay off against im2col (for a structurally valid convolution).
+
+    Small channel counts give GEMMs too thin to win back the transforms (measured in
+    benchmarks/bench_cnn_step.py), and a map smaller than one tile wastes most of it.
+    """
+    return w_shape[0] >= 16 and w_shape[1] >= 16 and x_shape[2] >= 4 and x_shape[3] >= 4
+
+
+def tiles(out_hw):
+    return -(-out_hw[0] // 4), -(-out_hw[1] // 4)
+
+
+def input_transform(x, top, left, out_hw):
+    """V = B^T d B for every 6x6 input tile: ``(36, C, N * th * tw)``.
+
+    The tile at (i, j) covers input rows ``4 i - top .. 4 i - top + 5`` (zeros outside the input).
+    """
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    th, tw = tiles(out_hw)
+    hp, wp = 4 * th + 2, 4 * tw + 2
+    bt = _mats(xp, x.dtype)[0]
+    # Zero-padded copy holding exactly the rows/cols the tiles read.
+    pad = xp.zeros((n, c, hp, wp), dtype=x.dtype)
+    r0, c0 = max(top, 0), max(left, 0)            # where the input starts in the padded frame
+    s0, s1 = max(-top, 0), max(-left, 0)          # first input row/col inside the frame
+    rh, rw = min(h - s0, hp - r0), min(w - s1, wp - c0)
+    if rh > 0 and rw > 0:
+        pad[:, :, r0:r0 + rh, c0:c0 + rw] = x[:, :, s0:s0 + rh, s1:s1 + rw]
+    st = pad.strides
+    v = xp.lib.stride_tricks.as_strided(pad, (6, 6, c, n, th, tw), (st[2], st[3], st[1], st[0], 4 * st[2], 4 * st[3]))
+    d = xp.ascontiguousarray(v).reshape(6, -1)
+    v1 = (bt @ d).reshape(6, 6, -1)                # rows transformed: (a, s, C*T)
+    return xp.matmul(bt, v1).reshape(36, c, n * th * tw)
+
+
+def weight_transform(w):
+    """U = G w G^T: ``(36, O, C)`` from ``(O, C, 3, 3)`` (computed in float64, small)."""
+    xp = xp_of(w)
+    o, c = w.shape[:2]
+    g = xp.asarray(_G)
+    u = xp.einsum("ai,ocij,bj->aboc", g, w.astype(np.float64), g, optimize=True)
+    return xp.ascontiguousarray(u.reshape(36, o, c), dtype=w.dtype)
+
+
+def output_transform(m, n, out_hw, bias=None):
+    """Y = A^T M A per tile, laid out as ``(N, O, Ho, Wo)`` (+ bias)."""
+    xp = xp_of(m)
+    at = _mats(xp, m.dtype)[1]
+    o = m.shape[1]
+    th, tw = tiles(out_hw)
+    ho, wo = out_hw
+    q = (at @ m.reshape(6, -1)).reshape(4, 6, -1)
+    yt = xp.matmul(at, q).reshape(4, 4, o, n, th, tw).transpose(3, 2, 4, 0, 5, 1)   # (N, O, th, 4, tw, 4)
+    y = xp.empty((n, o, ho, wo), dtype=m.dtype)
+    if ho == 4 * th and wo == 4 * tw:
+        y.reshape(n, o, th, 4, tw, 4)[...] = yt
+    else:
+        y[...] = yt.reshape(n, o, 4 * th, 4 * tw)[:, :, :ho, :wo]
+    if bias is not None:
+        y += bias.reshape(1, o, 1, 1)
+    return y
+
+
+def grad_transform(g):
+    """Mg = A g A^T for every 4x4 output-gradient tile: ``(36, O, N * th * tw)``."""
+    xp = xp_of(g)
+    a = _mats(xp, g.dtype)[2]
+    n, o, ho, wo = g.shape
+    th, tw = tiles((ho, wo))
+    if ho != 4 * th or wo != 4 * tw:
+        gp = xp.zeros((n, o, 4 * th, 4 * tw), dtype=g.dtype)
+        gp[:, :, :ho, :wo] = g
+        g = gp
+    d = xp.ascontiguousarray(g.reshape(n, o, th, 4, tw, 4).transpose(3, 5, 1, 0, 2, 4)).reshape(4, -1)
+    q = (a @ d).reshape(6, 4, -1)
+    return xp.matmul(a, q).reshape(36, o, n * th * tw)
+
+
+def conv(x, w, top, left, out_hw, bias=None, v=None):
+    """Stride-1 3x3 cross-correlation with (top, left) padding producing ``out_hw``; returns (y, V)."""
+    if v is None:
+        v = input_transform(x, top, left, out_hw)
+    m = xp_of(x).matmul(weight_transform(w), v)
+    return output_transform(m, x.shape[0], out_hw, bias), v
+
+
+def conv_t(g, w, top, left, out_hw, bias=None):
+    """The adjoint of ``conv`` in x: correlation of g with the flipped, transposed filter."""
+    wf = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    return conv(g, wf, 2 - top, 2 - left, out_hw, bias)[0]
+
+
+def wgrad(v, g):
+    """dw = G^T (Mg @ V^T) G: the weight gradient from the forward's V and the output gradient."""
+    xp = xp_of(g)
+    o = g.shape[1]
+    mg = grad_transform(g)
+    du = xp.matmul(mg, v.transpose(0, 2, 1)).reshape(6, 6, o, -1)
+    gm = xp.asarray(_G)
+    dw = xp.einsum("ai,aboc,bj->ocij", gm, du.astype(np.float64), gm, optimize=True)
+    return xp.ascontiguousarray(dw, dtype=g.dtype)

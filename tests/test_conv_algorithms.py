@@ -1,0 +1,98 @@
+"""The Winograd F(4x4, 3x3) convolution path, checked like every op: against PyTorch and by gradcheck.
+
+``nerve.ops.conv.ALGO`` picks the formulation ("auto" uses Winograd for 3x3 stride-1 convolutions
+with enough channels). Here the whole conv op table runs again with Winograd forced wherever it
+applies (values, gradients, gradcheck and gradgradcheck), and larger float32 cases that "auto"
+sends to Winograd are compared with PyTorch, odd sizes and paddings included.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import nerve
+import test_ops
+from nerve.ops import _winograd
+from nerve.ops import conv as conv_mod
+
+CONV_OPS = [op for op in test_ops.OPS if op.name in ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d")]
+
+
+@pytest.fixture
+def winograd(monkeypatch):
+    monkeypatch.setattr(conv_mod, "ALGO", "winograd")
+
+
+def _params(test):
+    return [c for c in test_ops._cases(test) if c.values[0] in CONV_OPS]
+
+
+@pytest.mark.parametrize("op,dtype", _params("forward"))
+def test_forward_winograd(winograd, op, dtype):
+    test_ops.test_forward(op, dtype)
+
+
+@pytest.mark.parametrize("op,dtype", _params("backward"))
+def test_backward_winograd(winograd, op, dtype):
+    test_ops.test_backward(op, dtype)
+
+
+@pytest.mark.parametrize("op,dtype", _params("gradgrad"))
+def test_gradgradcheck_winograd(winograd, op, dtype):
+    test_ops.test_gradcheck(op, dtype)
+    test_ops.test_gradgradcheck(op, dtype)
+
+
+@pytest.mark.parametrize("n,c,o,h,w,padding", [
+    (2, 16, 24, 8, 8, 1),        # whole tiles
+    (3, 16, 16, 9, 7, 1),        # partial tiles on both axes
+    (1, 32, 16, 6, 13, 0),       # 'valid': output smaller than the input
+    (2, 16, 16, 5, 6, 2),        # padding wider than the kernel's reach
+    (2, 16, 16, 7, 7, "same"),
+    (2, 16, 16, 10, 9, (2, 0)),
+])
+def test_auto_uses_winograd_and_matches_torch(monkeypatch, n, c, o, h, w, padding):
+    calls = []
+    real = _winograd.conv
+    monkeypatch.setattr(_winograd, "conv", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    nx, nw, nb = (nerve.tensor(a, requires_grad=True) for a in (x, wt, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, wt, b))
+    ny = nerve.nn.functional.conv2d(nx, nw, nb, padding=padding)
+    ty = torch.nn.functional.conv2d(tx, tw, tb, padding=padding)
+    assert calls, "auto should pick the Winograd path for this shape"
+    scale = float(ty.abs().max())
+    np.testing.assert_allclose(ny.detach().numpy(), ty.detach().numpy(), atol=2e-5 * scale, rtol=1e-4)
+    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
+    ny.backward(nerve.tensor(g))
+    ty.backward(torch.from_numpy(g))
+    for a, t in ((nx, tx), (nw, tw), (nb, tb)):
+        ref = t.grad.numpy()
+        np.testing.assert_allclose(a.grad.numpy(), ref, atol=2e-5 * float(np.abs(ref).max()), rtol=1e-4)
+
+
+def test_conv_transpose_stride1_uses_winograd(monkeypatch):
+    calls = []
+    real = _winograd.conv_t
+    monkeypatch.setattr(_winograd, "conv_t", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 16, 7, 9)).astype(np.float32)
+    wt = (rng.standard_normal((16, 20, 3, 3)) / 12).astype(np.float32)
+    ny = nerve.nn.functional.conv_transpose2d(nerve.tensor(x), nerve.tensor(wt), padding=1)
+    ty = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(wt), padding=1)
+    assert calls
+    np.testing.assert_allclose(ny.numpy(), ty.numpy(), atol=2e-5 * float(ty.abs().max()), rtol=1e-4)
+
+
+def test_im2col_forced_skips_winograd(monkeypatch):
+    monkeypatch.setattr(conv_mod, "ALGO", "im2col")
+    monkeypatch.setattr(_winograd, "conv", lambda *a, **k: pytest.fail("Winograd used under ALGO='im2col'"))
+    x = nerve.randn(2, 16, 8, 8)
+    w = nerve.randn(16, 16, 3, 3)
+    ref = torch.nn.functional.conv2d(torch.from_numpy(x.numpy()), torch.from_numpy(w.numpy()), padding=1)
+    out = nerve.nn.functional.conv2d(x, w, padding=1)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), atol=1e-4, rtol=1e-4)
