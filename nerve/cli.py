@@ -33,20 +33,53 @@ _DATASETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
 _NORMALIZE = {"fashion-mnist": (0.2860, 0.3530), "mnist": (0.1307, 0.3081)}
 
 
-def build_data(cfg, train: bool):
-    from .vision import datasets, transforms  # noqa: PLC0415
+def build_transform(cfg, augment: bool = False):
+    """ToTensor, then (training only) the ``data.augment`` transforms on [0, 1] images, then Normalize.
+
+    All of them run on whole batches (``MNIST.__getbatch__``): one NumPy pass per transform per batch.
+    """
+    from .vision import transforms  # noqa: PLC0415
 
     d = cfg.data
+    _, h, w = _config.IMAGE_SHAPES[d.dataset]
     steps = [transforms.ToTensor()]
+    if augment:
+        steps += [_config.build_transform(spec, image_size=(h, w)) for spec in d.augment]
     if d.normalize:
         mean, std = _NORMALIZE[d.dataset]
         steps.append(transforms.Normalize((mean,), (std,)))
+    return transforms.Compose(steps)
+
+
+def build_data(cfg, train: bool, augment: bool = False):
+    """The training (first ``data.limit`` samples) or test split; ``augment`` adds ``data.augment``."""
+    from .vision import datasets  # noqa: PLC0415
+
+    d = cfg.data
     cls = getattr(datasets, _DATASETS[d.dataset])
-    ds = cls(d.root, train=train, transform=transforms.Compose(steps))
+    ds = cls(d.root, train=train, transform=build_transform(cfg, augment=augment and train))
     if train and d.limit:
         from .utils.data import Subset  # noqa: PLC0415
         ds = Subset(ds, range(min(d.limit, len(ds))))
     return ds
+
+
+def build_train_val(cfg):
+    """(train, val or None): augmentation on the training part only; the last ``validation_split``
+    fraction is held out (as ``fit(validation_split=...)`` would) from an unaugmented copy."""
+    from .utils.data import Subset  # noqa: PLC0415
+
+    train = build_data(cfg, train=True, augment=True)
+    split = cfg.data.validation_split
+    if not split:
+        return train, None
+    n = len(train)
+    n_val = int(n * split)
+    if n_val == 0 or n_val == n:
+        raise ValueError(f"data.validation_split={split} of {n} samples leaves {n - n_val} for training and "
+                         f"{n_val} for validation; both must be non-empty")
+    plain = build_data(cfg, train=True, augment=False) if cfg.data.augment else train
+    return Subset(train, range(n - n_val)), Subset(plain, range(n - n_val, n))
 
 
 def class_names(cfg):
@@ -55,9 +88,35 @@ def class_names(cfg):
 
 
 def build_model(cfg):
-    from .models import MLP  # noqa: PLC0415
+    """The network of ``cfg.model``, sized for the dataset's images (channels, height, width) and classes."""
     m = cfg.model
-    return MLP(28 * 28, m.hidden, 10, activation=m.activation, dropout=m.dropout, batch_norm=m.batch_norm)
+    c, h, w = _config.IMAGE_SHAPES[cfg.data.dataset]
+    k = _config.NUM_CLASSES[cfg.data.dataset]
+    if m.type == "mlp":
+        from .models import MLP  # noqa: PLC0415
+        return MLP(c * h * w, m.hidden, k, activation=m.activation, dropout=m.dropout, batch_norm=m.batch_norm)
+    if m.type == "cnn":
+        from .models import CNN  # noqa: PLC0415
+        return CNN(c, m.channels, k, image_size=(h, w), hidden=m.hidden, pool_every=m.pool_every,
+                   kernel_size=m.kernel_size, batch_norm=m.batch_norm, activation=m.activation, dropout=m.dropout)
+    from .vision import models  # noqa: PLC0415
+    if m.type == "resnet":
+        fn = getattr(models, f"resnet{m.depth}")
+        return fn(num_classes=k, in_channels=c, small_input=m.small_input, width=m.width,
+                  zero_init_residual=m.zero_init_residual)
+    return _config._zoo_constructor(m.name)(num_classes=k, in_channels=c, **m.args)
+
+
+def _build_model_or_fail(cfg):
+    try:
+        return build_model(cfg)
+    except (TypeError, ValueError) as e:  # e.g. a zoo constructor refusing one of model.args
+        _fail(f"model: {e}")
+
+
+def _eval_batch_size(cfg) -> int:
+    # Convolutions unfold their input (im2col: 9x the activations), so conv nets evaluate in smaller batches.
+    return 1000 if cfg.model.type == "mlp" else 250
 
 
 def build_optimizer(cfg, model):
@@ -87,7 +146,13 @@ def build_scheduler(cfg, optimizer, steps_per_epoch: int):
         return ls.OneCycleLR(optimizer, max_lr=max_lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
                              pct_start=s.pct_start), "batch"
     if s.name == "cosine":
-        return ls.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch, eta_min=s.eta_min), "batch"
+        total = epochs * steps_per_epoch
+        warmup = min(round(s.warmup_epochs * steps_per_epoch), total - 1)
+        if warmup <= 0:
+            return ls.CosineAnnealingLR(optimizer, T_max=total, eta_min=s.eta_min), "batch"
+        return ls.SequentialLR(optimizer, [ls.LinearLR(optimizer, start_factor=0.01, total_iters=warmup),
+                                           ls.CosineAnnealingLR(optimizer, T_max=total - warmup, eta_min=s.eta_min)],
+                               milestones=[warmup]), "batch"
     if s.name == "step":
         return ls.StepLR(optimizer, step_size=s.step_size, gamma=s.gamma), "epoch"
     if s.name == "exponential":
@@ -179,14 +244,15 @@ def cmd_train(args) -> int:
 
     nerve.manual_seed(cfg.train.seed)
     try:
-        train_ds = build_data(cfg, train=True)
+        train_ds, val_ds = build_train_val(cfg)
         test_ds = build_data(cfg, train=False)
     except (FileNotFoundError, RuntimeError) as e:
         _fail(str(e), 1)
-    model = build_model(cfg)
+    except ValueError as e:
+        _fail(str(e))
+    model = _build_model_or_fail(cfg)
     optimizer = build_optimizer(cfg, model)
-    n_train = len(train_ds) - int(len(train_ds) * cfg.data.validation_split)
-    steps = -(-n_train // cfg.train.batch_size)
+    steps = -(-len(train_ds) // cfg.train.batch_size)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
     loss_fn = _loss(cfg)
     has_val = cfg.data.validation_split > 0
@@ -198,7 +264,7 @@ def cmd_train(args) -> int:
         cbs.append(C.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
                                    restore_best_weights=es.restore_best_weights))
     t0 = time.perf_counter()
-    history = fit(model, train_ds, validation_split=cfg.data.validation_split or None, loss=loss_fn,
+    history = fit(model, train_ds, val_ds, loss=loss_fn,
                   optimizer=optimizer, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size,
                   metrics=list(cfg.train.metrics), callbacks=cbs, scheduler=scheduler,
                   scheduler_interval=interval, l1=cfg.train.l1, l2=cfg.train.l2, grad_clip=cfg.train.grad_clip,
@@ -207,7 +273,7 @@ def cmd_train(args) -> int:
     train_seconds = time.perf_counter() - t0
     if (out / "best").exists():
         load_checkpoint(out / "best", model=model)
-    res = evaluate_model(model, test_ds, loss_fn)
+    res = evaluate_model(model, test_ds, loss_fn, batch_size=_eval_batch_size(cfg))
     cm, per_class = res.pop("_confusion_matrix"), res.pop("_per_class")
     hist = {k: list(v) for k, v in history.history.items()}
     summary = {"name": name, **res, "epochs_run": len(hist.get("loss", [])), "train_seconds": train_seconds,
@@ -248,7 +314,7 @@ def _load_run(run_dir):
         cfg = _config.load(str(run / "config.yaml"))
     except _config.ConfigError as e:
         _fail(str(e))
-    model = build_model(cfg)
+    model = _build_model_or_fail(cfg)
     from .train.checkpoint import checkpoint_exists, load_checkpoint  # noqa: PLC0415
     src = run / "best" if checkpoint_exists(run / "best") else run / "checkpoint"
     if not checkpoint_exists(src):
@@ -262,7 +328,7 @@ def cmd_evaluate(args) -> int:
     cfg, model = _load_run(args.run_dir)
     if args.data:
         cfg.data.root = args.data
-    res = evaluate_model(model, build_data(cfg, train=False), _loss(cfg))
+    res = evaluate_model(model, build_data(cfg, train=False), _loss(cfg), batch_size=_eval_batch_size(cfg))
     res.pop("_per_class")
     cm = res.pop("_confusion_matrix")
     for k, v in res.items():
@@ -329,8 +395,10 @@ def cmd_predict(args) -> int:
             x = _read_input(p)
         except ValueError as e:
             _fail(str(e))
+        x = nerve.tensor((x - mean) / std).unsqueeze(1)  # (N, 1, 28, 28): every model type takes images
+        bs = _eval_batch_size(cfg)
         with nerve.no_grad():
-            probs = nerve.softmax(model(nerve.tensor((x - mean) / std).unsqueeze(1)), dim=1).numpy()
+            probs = np.concatenate([nerve.softmax(model(x[i:i + bs]), dim=1).numpy() for i in range(0, len(x), bs)])
         for i, pr in enumerate(probs):
             k = int(pr.argmax())
             label = f"{p}[{i}]" if len(probs) > 1 else str(p)

@@ -5,14 +5,41 @@ It is validated with pydantic (an optional extra: ``pip install nerve[train]``);
 or a bad value raises ``ConfigError`` naming the key, e.g.
 ``train.optimizer.lr: Input should be greater than 0 (got -1)``.
 
-Built-in configs live in ``nerve/configs/NAME.yaml``; ``nerve train`` with no argument runs
-``fashion-mlp``.
+Built-in configs live in ``nerve/configs/NAME.yaml`` (``fashion-mlp``, ``fashion-cnn``,
+``fashion-resnet``); ``nerve train`` with no argument runs ``fashion-mlp``.
+
+``model.type`` picks the network, and with it the keys the ``model`` section takes:
+
+* ``mlp`` (the default): ``hidden``, ``activation``, ``dropout``, ``batch_norm``.
+* ``cnn``: a VGG-style net, ``channels`` (one 3x3 conv + BatchNorm + activation each),
+  ``pool_every`` (a 2x2 max-pool after every N convs), ``kernel_size``, ``batch_norm``,
+  ``activation``, then ``hidden`` Linear layers with ``dropout``.
+* ``resnet``: ``nerve.vision.models.resnet{depth}`` with ``depth`` 18/34/50, base ``width``,
+  ``small_input`` (3x3 stride-1 stem, no max-pool) and ``zero_init_residual``.
+* ``zoo``: ``name`` (any constructor of ``nerve.vision.models``: lenet5, vgg_small, resnet18 ...)
+  and its keyword ``args``.
+
+Input channels, image size and the number of classes come from the dataset. A key of another
+model type is reported as such: ``model.channels: unknown key for model type 'mlp' (...);
+'channels' belongs to model type cnn``.
+
+``data.augment`` lists random transforms for the training batches (never validation or test),
+applied to whole batches to the [0, 1] images before normalisation::
+
+    augment:
+      - {name: random_crop, padding: 2}        # size defaults to the image size
+      - {name: random_horizontal_flip, p: 0.5}
+
+(a bare name takes the defaults; a mapping ``{random_crop: {padding: 2}}`` works too). Names:
+random_crop, random_horizontal_flip, random_vertical_flip, random_rotation, random_affine,
+random_erasing, gaussian_noise, color_jitter, with the arguments of the ``nerve.vision.transforms``
+class of the same name.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DEFAULT = "fashion-mlp"
@@ -20,6 +47,74 @@ DEFAULT = "fashion-mlp"
 
 class ConfigError(ValueError):
     """A config problem; the message names the key and what would fit."""
+
+
+# Input images of each dataset: (channels, height, width), and the number of classes.
+IMAGE_SHAPES = {"fashion-mnist": (1, 28, 28), "mnist": (1, 28, 28)}
+NUM_CLASSES = {"fashion-mnist": 10, "mnist": 10}
+
+# model.type: zoo -> model.name: constructors of nerve.vision.models.
+ZOO = {"lenet5": "LeNet5", "vgg_small": "vgg_small", "alexnet_small": "alexnet_small", "resnet18": "resnet18",
+       "resnet34": "resnet34", "resnet50": "resnet50", "mobilenet_small": "mobilenet_small",
+       "inception_small": "inception_small"}
+
+# data.augment: name -> transform class of nerve.vision.transforms.
+AUGMENT_TRANSFORMS = {"random_crop": "RandomCrop", "random_horizontal_flip": "RandomHorizontalFlip",
+                      "random_vertical_flip": "RandomVerticalFlip", "random_rotation": "RandomRotation",
+                      "random_affine": "RandomAffine", "random_erasing": "RandomErasing",
+                      "gaussian_noise": "GaussianNoise", "color_jitter": "ColorJitter"}
+# The pydantic classes of each model type / transform (filled in when the schema is built).
+MODEL_CLASSES: dict = {}
+AUGMENT_CLASSES: dict = {}
+
+
+def _zoo_constructor(name: str):
+    from .vision import models  # noqa: PLC0415
+    return getattr(models, ZOO[name])
+
+
+def _model_tag(v):
+    """model.type (default 'mlp'): picks which model schema validates the section."""
+    if isinstance(v, dict):
+        return v.get("type", "mlp")
+    return getattr(v, "type", "mlp")
+
+
+def _aug_tag(v):
+    if isinstance(v, dict):
+        return v.get("name")
+    return getattr(v, "name", None)
+
+
+def _augment_items(v):
+    """data.augment as a list of ``{name: ..., arg: ...}`` mappings.
+
+    Also accepted: a bare name (``random_horizontal_flip``) for the defaults, and a mapping
+    ``{random_crop: {padding: 2}, random_horizontal_flip: {}}`` (in its order).
+    """
+    if v is None:
+        return []
+    if isinstance(v, dict):
+        items = []
+        for name, args in v.items():
+            if args is None:
+                args = {}
+            if not isinstance(args, dict):
+                raise ValueError(f"{name}: expected a mapping of arguments, got {args!r}")
+            items.append({"name": name, **args})
+        return items
+    if isinstance(v, (list, tuple)):
+        return [{"name": e} if isinstance(e, str) else e for e in v]
+    return v
+
+
+def build_transform(spec, image_size=(28, 28)):
+    """The ``nerve.vision.transforms`` object for one validated data.augment entry."""
+    from .vision import transforms as T  # noqa: PLC0415
+    kwargs = spec.transform_kwargs()
+    if spec.name == "random_crop" and kwargs.get("size") is None:
+        kwargs["size"] = tuple(image_size)
+    return getattr(T, AUGMENT_TRANSFORMS[spec.name])(**kwargs)
 
 
 def _pydantic():
@@ -38,6 +133,80 @@ def _schema():
     class Strict(pd.BaseModel):
         model_config = pd.ConfigDict(extra="forbid", validate_assignment=True)
 
+    class Aug(Strict):
+        """Base of the augmentation specs; after validation it builds its transform once to check the values."""
+
+        def transform_kwargs(self) -> dict:
+            return {k: v for k, v in self.model_dump().items() if k != "name"}
+
+        @pd.model_validator(mode="after")
+        def _constructible(self):
+            try:
+                build_transform(self, image_size=(28, 28))
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{self.name}: {e}") from None
+            return self
+
+    Pair = tuple[float, float]
+
+    class RandomCrop(Aug):
+        name: Literal["random_crop"]
+        size: Optional[Union[int, tuple[int, int]]] = Field(None, description="output size; default the image size")
+        padding: Optional[Union[int, list[int]]] = None
+        pad_if_needed: bool = False
+        fill: float = 0.0
+        padding_mode: Literal["constant", "edge", "reflect", "symmetric"] = "constant"
+
+    class RandomHorizontalFlip(Aug):
+        name: Literal["random_horizontal_flip"]
+        p: float = Field(0.5, ge=0.0, le=1.0)
+
+    class RandomVerticalFlip(Aug):
+        name: Literal["random_vertical_flip"]
+        p: float = Field(0.5, ge=0.0, le=1.0)
+
+    class RandomRotation(Aug):
+        name: Literal["random_rotation"]
+        degrees: Union[float, Pair]
+        interpolation: Literal["nearest", "bilinear"] = "nearest"
+        fill: float = 0.0
+
+    class RandomAffine(Aug):
+        name: Literal["random_affine"]
+        degrees: Union[float, Pair] = 0.0
+        translate: Optional[Pair] = None
+        scale: Optional[Pair] = None
+        shear: Optional[Union[float, Pair, tuple[float, float, float, float]]] = None
+        interpolation: Literal["nearest", "bilinear"] = "nearest"
+        fill: float = 0.0
+
+    class RandomErasing(Aug):
+        name: Literal["random_erasing"]
+        p: float = Field(0.5, ge=0.0, le=1.0)
+        scale: Pair = (0.02, 0.33)
+        ratio: Pair = (0.3, 3.3)
+        value: Union[float, Literal["random"]] = 0.0
+
+    class GaussianNoise(Aug):
+        name: Literal["gaussian_noise"]
+        mean: float = 0.0
+        sigma: float = Field(0.1, ge=0.0)
+        clip: bool = True
+
+    class ColorJitter(Aug):
+        name: Literal["color_jitter"]
+        brightness: Union[float, Pair] = 0.0
+        contrast: Union[float, Pair] = 0.0
+
+    aug_classes = {c.model_fields["name"].annotation.__args__[0]: c
+                   for c in (RandomCrop, RandomHorizontalFlip, RandomVerticalFlip, RandomRotation, RandomAffine,
+                             RandomErasing, GaussianNoise, ColorJitter)}
+    AugSpec = Annotated[
+        Union[tuple(Annotated[c, pd.Tag(n)] for n, c in aug_classes.items())],
+        pd.Discriminator(_aug_tag, custom_error_type="nerve_augment_name",
+                         custom_error_message="unknown transform name; valid names: " + ", ".join(aug_classes)),
+    ]
+
     class Data(Strict):
         dataset: Literal["fashion-mnist", "mnist"] = "fashion-mnist"
         root: Optional[str] = None
@@ -45,20 +214,95 @@ def _schema():
         validation_split: float = Field(0.0, ge=0.0, lt=1.0)
         limit: Optional[int] = Field(None, gt=0, description="use only the first N training samples")
         num_workers: int = Field(0, ge=0)
+        augment: list[AugSpec] = Field(default_factory=list,
+                                       description="random transforms applied to training batches only")
 
-    class Model(Strict):
+        @pd.field_validator("augment", mode="before")
+        @classmethod
+        def _augment_list(cls, v):
+            return _augment_items(v)
+
+    activations = Literal["relu", "gelu", "silu", "tanh", "leaky_relu", "elu"]
+
+    def _positive_list(v, what, allow_empty=False):
+        if (not v and not allow_empty) or any(h <= 0 for h in v):
+            raise ValueError(f"{what} must be a {'' if allow_empty else 'non-empty '}list of positive integers")
+        return v
+
+    class MLPModel(Strict):
         type: Literal["mlp"] = "mlp"
         hidden: list[int] = Field(default_factory=lambda: [512, 512])
-        activation: Literal["relu", "gelu", "silu", "tanh", "leaky_relu", "elu"] = "relu"
+        activation: activations = "relu"
         dropout: float = Field(0.0, ge=0.0, lt=1.0)
         batch_norm: bool = False
 
         @pd.field_validator("hidden")
         @classmethod
         def _positive(cls, v):
-            if not v or any(h <= 0 for h in v):
-                raise ValueError("hidden sizes must be a non-empty list of positive integers")
+            return _positive_list(v, "hidden sizes")
+
+    class CNNModel(Strict):
+        type: Literal["cnn"]
+        channels: list[int] = Field(default_factory=lambda: [32, 32, 64, 64],
+                                    description="output channels of each 3x3 conv (+ BatchNorm + activation)")
+        pool_every: int = Field(2, ge=0, description="a 2x2 max-pool after every N convs (0: none)")
+        kernel_size: int = Field(3, gt=0)
+        batch_norm: bool = True
+        activation: activations = "relu"
+        hidden: list[int] = Field(default_factory=lambda: [256], description="fully connected layers after Flatten")
+        dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+        @pd.field_validator("channels")
+        @classmethod
+        def _channels(cls, v):
+            return _positive_list(v, "channels")
+
+        @pd.field_validator("hidden")
+        @classmethod
+        def _hidden(cls, v):
+            return _positive_list(v, "hidden sizes", allow_empty=True)
+
+        @pd.field_validator("kernel_size")
+        @classmethod
+        def _odd(cls, v):
+            if v % 2 == 0:
+                raise ValueError("kernel_size must be odd (padding k // 2 keeps the image size)")
             return v
+
+    class ResNetModel(Strict):
+        type: Literal["resnet"]
+        depth: Literal[18, 34, 50] = 18
+        width: int = Field(64, gt=0, description="base channels (64 in the paper; stages use w, 2w, 4w, 8w)")
+        small_input: bool = Field(True, description="3x3/stride-1 stem without max-pool, for 28x28 images")
+        zero_init_residual: bool = False
+
+    class ZooModel(Strict):
+        type: Literal["zoo"]
+        name: Literal[tuple(ZOO)]
+        args: dict[str, Any] = Field(default_factory=dict,
+                                     description="keyword arguments of the constructor (num_classes and "
+                                                 "in_channels come from the dataset)")
+
+        @pd.model_validator(mode="after")
+        def _known_args(self):
+            import inspect  # noqa: PLC0415
+            fn = _zoo_constructor(self.name)
+            params = inspect.signature(fn).parameters
+            accepted = [p for p in params if p not in ("num_classes", "in_channels", "kwargs", "self")]
+            takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+            for k in self.args:
+                if k in ("num_classes", "in_channels"):
+                    raise ValueError(f"args.{k}: set by the dataset, leave it out")
+                if k not in accepted and not takes_kwargs:
+                    raise ValueError(f"args.{k}: not an argument of {self.name} (accepted: {', '.join(accepted)})")
+            return self
+
+    model_classes = {"mlp": MLPModel, "cnn": CNNModel, "resnet": ResNetModel, "zoo": ZooModel}
+    ModelSpec = Annotated[
+        Union[tuple(Annotated[c, pd.Tag(n)] for n, c in model_classes.items())],
+        pd.Discriminator(_model_tag, custom_error_type="nerve_model_type",
+                         custom_error_message="unknown model type; valid types: " + ", ".join(model_classes)),
+    ]
 
     class Optimizer(Strict):
         name: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"] = "sgd"
@@ -76,6 +320,7 @@ def _schema():
         gamma: float = Field(0.1, gt=0.0)
         patience: int = Field(3, ge=0)
         eta_min: float = Field(0.0, ge=0.0)
+        warmup_epochs: float = Field(0.0, ge=0.0, description="cosine: linear warm-up from 1% of the lr first")
 
     class EarlyStopping(Strict):
         monitor: str = "val_loss"
@@ -106,10 +351,12 @@ def _schema():
         name: str = DEFAULT
         description: str = ""
         data: Data = Field(default_factory=Data)
-        model: Model = Field(default_factory=Model)
+        model: ModelSpec = Field(default_factory=MLPModel)
         train: Train = Field(default_factory=Train)
         output: Output = Field(default_factory=Output)
 
+    MODEL_CLASSES.update(model_classes)
+    AUGMENT_CLASSES.update(aug_classes)
     return RunConfig
 
 
@@ -123,17 +370,75 @@ def schema():
     return _SCHEMA
 
 
+def _extra_hint(kind, tag, key) -> str:
+    """Why a key is unknown: the keys this model type / transform takes, and which model type has it."""
+    if kind == "model":
+        valid = list(MODEL_CLASSES[tag].model_fields)
+        owners = [t for t, c in MODEL_CLASSES.items() if t != tag and key in c.model_fields]
+        hint = f" for model type '{tag}' (its keys: {', '.join(valid)})"
+        if owners:
+            hint += f"; '{key}' belongs to model type {' / '.join(owners)}"
+        return hint
+    if kind == "augment":
+        valid = [k for k in AUGMENT_CLASSES[tag].model_fields if k != "name"]
+        return f" (its arguments: {', '.join(valid) or 'none'})"
+    return ""
+
+
 def _format_errors(err, source: str) -> str:
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        got = e.get("input")
-        shown = "" if e["type"] in ("extra_forbidden", "missing") else f" (got {got!r})"
-        lines.append(f"  {key}: {msg}{shown}")
+        loc = list(e["loc"])
+        typ, msg, got = e["type"], e["msg"], e.get("input")
+        # A tagged union (model.type, data.augment[i].name) puts the tag in the location: drop it.
+        kind = tag = None
+        if len(loc) >= 2 and loc[0] == "model" and loc[1] in MODEL_CLASSES:
+            kind, tag = "model", loc.pop(1)
+        elif (len(loc) >= 4 and loc[:2] == ["data", "augment"] and isinstance(loc[2], int)
+              and loc[3] in AUGMENT_CLASSES):
+            kind, tag = "augment", loc.pop(3)
+        shown = typ not in ("extra_forbidden", "missing")
+        if typ == "extra_forbidden":
+            msg = (f"unknown argument of {tag}" if kind == "augment" else "unknown key") + _extra_hint(kind, tag, loc[-1])
+        elif typ == "nerve_model_type":
+            loc.append("type")
+            got = _model_tag(got)
+        elif typ == "nerve_augment_name":
+            got = _aug_tag(got)
+            loc.append("name")
+            if got is None:
+                msg, shown = f"each transform needs a name ({', '.join(AUGMENT_TRANSFORMS)})", False
+        elif typ == "value_error":
+            msg = msg.removeprefix("Value error, ")
+            if kind == "augment":  # the transform refused a value: its message says which
+                shown = False
+            if kind == "model" and msg.startswith("args."):  # a zoo constructor argument
+                sub, msg = msg.split(": ", 1)
+                loc += sub.split(".")
+                got = None
+                shown = False
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        lines.append(f"  {key}: {msg}" + (f" (got {got!r})" if shown else ""))
     return f"invalid config {source}:\n" + "\n".join(lines)
+
+
+def _check_shapes(cfg, source: str) -> None:
+    """Checks across sections: augmentation keeps the image size, the CNN's max-pools fit it."""
+    _, h, w = IMAGE_SHAPES[cfg.data.dataset]
+    for i, a in enumerate(cfg.data.augment):
+        size = a.size if a.name == "random_crop" else None
+        if size is not None and tuple(size if isinstance(size, (tuple, list)) else (size, size)) != (h, w):
+            raise ConfigError(f"invalid config {source}:\n  data.augment.{i}.size: the training images must keep "
+                              f"the {h}x{w} size of the test images (got {size!r}); leave size out, and let "
+                              "padding set the shift range")
+    m = cfg.model
+    if m.type == "cnn" and m.pool_every:
+        _, h, w = IMAGE_SHAPES[cfg.data.dataset]
+        pools = len(m.channels) // m.pool_every
+        if min(h, w) >> pools < 1:
+            raise ConfigError(f"invalid config {source}:\n  model.channels: {len(m.channels)} convs with a max-pool "
+                              f"every {m.pool_every} halve the {h}x{w} images of {cfg.data.dataset} {pools} times, "
+                              f"below 1x1; use fewer convs or a larger model.pool_every")
 
 
 def validate(raw: dict, source: str = "") -> Any:
@@ -142,9 +447,11 @@ def validate(raw: dict, source: str = "") -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"config {source}: expected a mapping at the top level, got {type(raw).__name__}")
     try:
-        return schema().model_validate(raw)
+        cfg = schema().model_validate(raw)
     except pd.ValidationError as e:
         raise ConfigError(_format_errors(e, source)) from None
+    _check_shapes(cfg, source)
+    return cfg
 
 
 def builtin_names() -> list[str]:

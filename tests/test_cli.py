@@ -122,3 +122,43 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     sa = json.loads((full / "summary.json").read_text())
     sb = json.loads((part / "summary.json").read_text())
     assert sa["test_accuracy"] == sb["test_accuracy"]
+
+
+@needs_data
+def test_fashion_cnn_train_evaluate_predict(tmp_path):
+    """The fashion-cnn config end to end (narrowed to keep it fast): train, then evaluate and predict reload
+    the CNN from the run directory's config.yaml."""
+    out = tmp_path / "cnn"
+    p = run_cli("train", "fashion-cnn", "--epochs", "1", "--limit", "256", "--set", "model.channels=[4, 8]",
+                "--set", "model.hidden=[16]", "--set", "data.validation_split=0.25", "--batch-size", "64",
+                "--set", "output.plots=false", "--quiet", "--out", str(out))
+    assert "test_accuracy" in p.stdout
+    import yaml
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["model"]["type"] == "cnn" and saved["model"]["channels"] == [4, 8]
+    assert [a["name"] for a in saved["data"]["augment"]] == ["random_crop", "random_horizontal_flip"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["test_samples"] == 10000 and summary["parameters"] > 0
+    rows = (out / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 2 and "val_accuracy" in rows[0]
+
+    ev = run_cli("evaluate", str(out))
+    acc = float(next(line for line in ev.stdout.splitlines() if line.startswith("test_accuracy")).split()[-1])
+    assert abs(acc - summary["test_accuracy"]) < 1e-9
+
+    from nerve.vision.datasets import FashionMNIST
+    np.save(tmp_path / "two.npy", FashionMNIST(None, train=False).data[:2].numpy())
+    rows = json.loads(run_cli("predict", str(out), str(tmp_path / "two.npy"), "--json").stdout)
+    assert len(rows) == 2 and all(0 <= r["class"] < 10 for r in rows)
+
+
+def test_train_config_errors_for_new_keys(tmp_path, capsys):
+    from nerve import cli
+    for setting, messages in (
+            ("data.augment=[{name: flip}]", ["data.augment.0.name: unknown transform name", "random_horizontal_flip"]),
+            ("model.hidden_size=3", ["model.hidden_size: unknown key for model type 'cnn'", "channels"])):
+        with pytest.raises(SystemExit) as e:
+            cli.main(["train", "fashion-cnn", "--set", setting, "--out", str(tmp_path / "r")])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and all(m in err for m in messages), err
+    assert not (tmp_path / "r").exists()
