@@ -107,6 +107,15 @@ def _fmt(v):
     return str(v)
 
 
+def _augment_names(spec):
+    """Transform names from ``data.augment`` (a list of names/mappings, or a name -> args mapping)."""
+    if not spec:
+        return []
+    if isinstance(spec, dict):
+        return [str(k) for k in spec]
+    return [str(e.get("name")) if isinstance(e, dict) else str(e) for e in spec]
+
+
 def write_report(path, *, name: str, summary: dict, config: dict, class_names=None, per_class=None,
                  files=()) -> None:
     """A short Markdown report: what ran, how long, and how well it did."""
@@ -121,7 +130,8 @@ def write_report(path, *, name: str, summary: dict, config: dict, class_names=No
     lines += [
         "## Setup",
         f"- data: {config.get('data', {}).get('dataset')} (validation split {config.get('data', {}).get('validation_split')})",
-        f"- model: {m.get('type')} hidden={m.get('hidden')} activation={m.get('activation')} dropout={m.get('dropout')}",
+        "- model: " + " ".join([str(m.get("type", "mlp"))] + [f"{k}={v}" for k, v in m.items() if k != "type"]),
+        "- augmentation: " + (", ".join(_augment_names(config.get("data", {}).get("augment"))) or "none"),
         f"- training: {summary.get('epochs_run')} of {t.get('epochs')} epochs, batch {t.get('batch_size')}, "
         f"{opt.get('name')} lr={opt.get('lr')} momentum={opt.get('momentum')} weight_decay={opt.get('weight_decay')}, "
         f"schedule {sch.get('name')}, seed {t.get('seed')}",
