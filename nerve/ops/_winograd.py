@@ -25,6 +25,21 @@ import numpy as np
 
 from ._helpers import xp_of
 
+try:  # optional: fused transform kernels (pip install numba); the NumPy composition below is the fallback
+    from . import _winograd_numba as _nbk
+except ImportError:  # pragma: no cover - depends on the install
+    _nbk = None
+
+USE_NUMBA = _nbk is not None
+# Below this many elements a kernel call's thread start-up outweighs its gain (gradgradcheck's
+# thousands of tiny convolutions ran 100x slower through the parallel kernels).
+NUMBA_MIN_SIZE = 1 << 15
+
+
+def _numba_ok(*arrays):
+    return USE_NUMBA and all(type(a) is np.ndarray and a.dtype in (np.float32, np.float64)
+                             and a.size >= NUMBA_MIN_SIZE for a in arrays)
+
 # Lavin & Gray's F(4x4, 3x3) matrices (points 0, 1, -1, 2, -2, infinity).
 _BT = np.array([[4, 0, -5, 0, 1, 0],
                 [0, -4, -4, 1, 1, 0],
@@ -77,9 +92,13 @@ def input_transform(x, top, left, out_hw):
 
     The tile at (i, j) covers input rows ``4 i - top .. 4 i - top + 5`` (zeros outside the input).
     """
-    xp = xp_of(x)
     n, c, h, w = x.shape
     th, tw = tiles(out_hw)
+    if _numba_ok(x):
+        v = _nbk.planes(36, c, n * th * tw, x.dtype)
+        _nbk.input_transform(np.ascontiguousarray(x), top, left, th, tw, v)
+        return v
+    xp = xp_of(x)
     hp, wp = 4 * th + 2, 4 * tw + 2
     bt = _mats(xp, x.dtype)[0]
     # Zero-padded copy holding exactly the rows/cols the tiles read.
@@ -107,11 +126,16 @@ def weight_transform(w):
 
 def output_transform(m, n, out_hw, bias=None):
     """Y = A^T M A per tile, laid out as ``(N, O, Ho, Wo)`` (+ bias)."""
-    xp = xp_of(m)
-    at = _mats(xp, m.dtype)[1]
     o = m.shape[1]
     th, tw = tiles(out_hw)
     ho, wo = out_hw
+    if _numba_ok(m):
+        y = np.empty((n, o, ho, wo), dtype=m.dtype)
+        b = np.zeros(o, m.dtype) if bias is None else np.ascontiguousarray(bias, dtype=m.dtype)
+        _nbk.output_transform(m, n, th, tw, b, y)
+        return y
+    xp = xp_of(m)
+    at = _mats(xp, m.dtype)[1]
     q = (at @ m.reshape(6, -1)).reshape(4, 6, -1)
     yt = xp.matmul(at, q).reshape(4, 4, o, n, th, tw).transpose(3, 2, 4, 0, 5, 1)   # (N, O, th, 4, tw, 4)
     y = xp.empty((n, o, ho, wo), dtype=m.dtype)
@@ -126,10 +150,14 @@ def output_transform(m, n, out_hw, bias=None):
 
 def grad_transform(g):
     """Mg = A g A^T for every 4x4 output-gradient tile: ``(36, O, N * th * tw)``."""
-    xp = xp_of(g)
-    a = _mats(xp, g.dtype)[2]
     n, o, ho, wo = g.shape
     th, tw = tiles((ho, wo))
+    if _numba_ok(g):
+        mg = _nbk.planes(36, o, n * th * tw, g.dtype)
+        _nbk.grad_transform(np.ascontiguousarray(g), th, tw, mg)
+        return mg
+    xp = xp_of(g)
+    a = _mats(xp, g.dtype)[2]
     if ho != 4 * th or wo != 4 * tw:
         gp = xp.zeros((n, o, 4 * th, 4 * tw), dtype=g.dtype)
         gp[:, :, :ho, :wo] = g
@@ -143,7 +171,12 @@ def conv(x, w, top, left, out_hw, bias=None, v=None):
     """Stride-1 3x3 cross-correlation with (top, left) padding producing ``out_hw``; returns (y, V)."""
     if v is None:
         v = input_transform(x, top, left, out_hw)
-    m = xp_of(x).matmul(weight_transform(w), v)
+    u = weight_transform(w)
+    if _numba_ok(v):
+        m = _nbk.planes(36, u.shape[1], v.shape[2], v.dtype)
+        np.matmul(u, v, out=m)
+    else:
+        m = xp_of(x).matmul(u, v)
     return output_transform(m, x.shape[0], out_hw, bias), v
 
 
