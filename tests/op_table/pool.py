@@ -25,6 +25,9 @@ def max_pool2d_samples(rng, dt):
     mk = lambda *s: distinct(rng, s, dt)
     return [
         Sample((mk(2, 2, 4, 4), 2), name="2x2"),
+        Sample((mk(1, 2, 5, 7), 2), name="tile-crop"),
+        Sample((mk(2, 1, 6, 4), (3, 2)), name="tile-3x2"),
+        Sample((mk(1, 2, 6, 6), 3), {"stride": 3}, name="tile-3x3"),
         Sample((mk(1, 2, 5, 5), 3), {"stride": 2, "padding": 1}, name="pad"),
         Sample((mk(1, 1, 5, 6), (2, 3)), {"stride": (1, 2), "dilation": (2, 1)}, name="dilation"),
         Sample((mk(1, 1, 5, 5), 2), {"ceil_mode": True}, name="ceil"),
