@@ -17,7 +17,7 @@ from ._helpers import (
     as_tensor_like, attach, binary_operands, broadcast_error, float_operand, needs_grad, register_methods,
     xp_of,
 )
-from .fused import sigmoid_backward, tanh_backward, threshold_backward
+from .fused import relu_forward, sigmoid_backward, tanh_backward, threshold_backward
 from .shape import cast as _cast
 
 _special = []  # scipy.special once looked up (None if SciPy is absent); imported lazily: it costs 0.2 s
@@ -561,7 +561,7 @@ sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda g, x, o: sigmoid_backward(g, o)
                  doc="1 / (1 + e^-x), overflow-free. Gradient: g * s * (1 - s).")
 
 
-relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), lambda g, x, o: threshold_backward(g, o), "output",
+relu = _unary("relu", relu_forward, lambda g, x, o: threshold_backward(g, o), "output",
               float_only=False, quiet=False,
               doc="max(x, 0). Gradient: g where x > 0, else 0.",
               reject=("b", RuntimeError, "relu: \"clamp_min\" is not supported for bool tensors"))
