@@ -116,12 +116,12 @@ def input_transform(x, top, left, out_hw):
 
 
 def weight_transform(w):
-    """U = G w G^T: ``(36, O, C)`` from ``(O, C, 3, 3)`` (computed in float64, small)."""
+    """U = G w G^T: ``(36, O, C)`` from ``(O, C, 3, 3)``."""
     xp = xp_of(w)
     o, c = w.shape[:2]
-    g = xp.asarray(_G)
-    u = xp.einsum("ai,ocij,bj->aboc", g, w.astype(np.float64), g, optimize=True)
-    return xp.ascontiguousarray(u.reshape(36, o, c), dtype=w.dtype)
+    g = xp.asarray(_G, dtype=w.dtype)
+    u = xp.matmul(xp.matmul(g, w), g.T)                      # (O, C, 6, 6)
+    return xp.ascontiguousarray(u.reshape(o, c, 36).transpose(2, 0, 1))
 
 
 def output_transform(m, n, out_hw, bias=None):
@@ -191,7 +191,7 @@ def wgrad(v, g):
     xp = xp_of(g)
     o = g.shape[1]
     mg = grad_transform(g)
-    du = xp.matmul(mg, v.transpose(0, 2, 1)).reshape(6, 6, o, -1)
-    gm = xp.asarray(_G)
-    dw = xp.einsum("ai,aboc,bj->ocij", gm, du.astype(np.float64), gm, optimize=True)
-    return xp.ascontiguousarray(dw, dtype=g.dtype)
+    du = xp.matmul(mg, v.transpose(0, 2, 1))                # (36, O, C)
+    gm = xp.asarray(_G, dtype=g.dtype)
+    du = du.transpose(1, 2, 0).reshape(o, -1, 6, 6)
+    return xp.matmul(xp.matmul(gm.T, du), gm)                 # (O, C, 3, 3)

@@ -12,6 +12,11 @@ slower).
 
 All loops index plain arrays (no per-element Python); ``x``/``g`` are contiguous NCHW arrays of
 float32 or float64; ``V``/``M``/``Mg`` are (36, C, T) views from ``planes``.
+
+The kernels run on one thread: a second one gained nothing measurable on this 2-core machine
+(the GEMMs between them already use both cores through OpenBLAS, whose spinning threads then
+compete with Numba's), and serial kernels stay safe in forked DataLoader workers, which an
+initialised OpenMP pool is not.
 """
 from __future__ import annotations
 
@@ -28,13 +33,13 @@ def _row_len(t):
     return 16 * (lines + 1 - lines % 2)
 
 
-@nb.njit(parallel=True, **_opts)
+@nb.njit(**_opts)
 def input_transform(x, top, left, th, tw, V):
     """V[:, c, t] = B^T d B for the 6x6 tile t = (n, i, j) of channel c (rows 4i - top ...)."""
     N, C, H, W = x.shape
     T = N * th * tw
     L = _row_len(T)
-    for c in nb.prange(C):
+    for c in range(C):
         D = np.empty((36, L), x.dtype)
         for r in range(6):
             k = r * 6
@@ -93,13 +98,13 @@ def input_transform(x, top, left, th, tw, V):
                 V[k + 5, c, t] = 4 * d1 - 5 * d3 + d5
 
 
-@nb.njit(parallel=True, **_opts)
+@nb.njit(**_opts)
 def output_transform(M, N, th, tw, bias, Y):
     """Y[n, o, 4i + a, 4j + b] = (A^T M_t A)[a, b] + bias[o] for tile t = (n, i, j), cropped to Y."""
     _, O, T = M.shape
     Ho, Wo = Y.shape[2], Y.shape[3]
     L = _row_len(T)
-    for o in nb.prange(O):
+    for o in range(O):
         E = np.empty((24, L), M.dtype)
         for s in range(6):  # rows: E[a, s] = sum_r AT[a, r] M[r, s]
             for t in range(T):
@@ -148,13 +153,13 @@ def output_transform(M, N, th, tw, bias, Y):
                                 dst[c0 + b] = F[4 * a + b, base + j]
 
 
-@nb.njit(parallel=True, **_opts)
+@nb.njit(**_opts)
 def grad_transform(g, th, tw, Mg):
     """Mg[:, o, t] = A g_t A^T for the 4x4 output-gradient tile t of channel o (zeros outside g)."""
     N, O, Ho, Wo = g.shape
     T = N * th * tw
     L = _row_len(T)
-    for o in nb.prange(O):
+    for o in range(O):
         D = np.empty((16, L), g.dtype)
         for a in range(4):
             for n in range(N):
