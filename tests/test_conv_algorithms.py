@@ -109,3 +109,22 @@ def test_im2col_forced_skips_winograd(monkeypatch):
     ref = torch.nn.functional.conv2d(torch.from_numpy(x.numpy()), torch.from_numpy(w.numpy()), padding=1)
     out = nerve.nn.functional.conv2d(x, w, padding=1)
     np.testing.assert_allclose(out.numpy(), ref.numpy(), atol=1e-4, rtol=1e-4)
+
+
+def _conv_sum(_):
+    x = nerve.ones(2, 16, 8, 8)
+    w = nerve.ones(16, 16, 3, 3)
+    return float(nerve.nn.functional.conv2d(x, w, padding=1).sum())
+
+
+@pytest.mark.skipif(_winograd._nbk is None, reason="numba not installed")
+def test_kernel_threads_survive_fork(monkeypatch):
+    """DataLoader workers fork the process; the kernels' thread pool must be re-made in the child."""
+    import multiprocessing as mp
+
+    monkeypatch.setattr(_winograd, "NUMBA_MIN_SIZE", 0)
+    monkeypatch.setattr(_winograd._nbk, "THREADS", 2)
+    expected = _conv_sum(None)                      # starts the parent's pool
+    with mp.get_context("fork").Pool(1) as pool:
+        got = pool.map_async(_conv_sum, [0]).get(timeout=60)
+    assert got == [expected]

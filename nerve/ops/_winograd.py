@@ -21,6 +21,9 @@ arithmetic runs in the input's dtype; in float32 the results match a direct conv
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from ._helpers import xp_of
@@ -83,20 +86,47 @@ def applicable(x_shape, w_shape):
     return w_shape[0] >= 16 and w_shape[1] >= 16 and x_shape[2] >= 4 and x_shape[3] >= 4
 
 
+_scratch = threading.local()
+_SCRATCH_KEYS = 6
+
+
+def _planes(role, k, rows, cols, dtype, scratch):
+    """A (k, rows, cols) buffer for the kernels: fresh, or (``scratch``) this thread's reused one.
+
+    Transforms that live only within one call (the product M, the gradient's Mg, the input
+    transform of a gradient) reuse their buffer from the previous call of the same shape: a fresh
+    19 MB array costs ~4700 page faults and the kernel's zeroing on first touch, a few ms a call.
+    """
+    if not scratch:
+        return _nbk.planes(k, rows, cols, dtype)
+    pool = getattr(_scratch, "pool", None)
+    if pool is None:
+        pool = _scratch.pool = OrderedDict()
+    key = (role, k, rows, cols, np.dtype(dtype).str)
+    buf = pool.pop(key, None)
+    if buf is None:
+        buf = _nbk.planes(k, rows, cols, dtype)
+    pool[key] = buf
+    while len(pool) > _SCRATCH_KEYS:
+        pool.popitem(last=False)
+    return buf
+
+
 def tiles(out_hw):
     return -(-out_hw[0] // 4), -(-out_hw[1] // 4)
 
 
-def input_transform(x, top, left, out_hw):
+def input_transform(x, top, left, out_hw, scratch=False):
     """V = B^T d B for every 6x6 input tile: ``(36, C, N * th * tw)``.
 
     The tile at (i, j) covers input rows ``4 i - top .. 4 i - top + 5`` (zeros outside the input).
+    ``scratch``: the result is used only until the next call (see ``_planes``).
     """
     n, c, h, w = x.shape
     th, tw = tiles(out_hw)
     if _numba_ok(x):
-        v = _nbk.planes(36, c, n * th * tw, x.dtype)
-        _nbk.input_transform(np.ascontiguousarray(x), top, left, th, tw, v)
+        v = _planes("v", 36, c, n * th * tw, x.dtype, scratch)
+        _nbk.run(_nbk.input_transform, c, np.ascontiguousarray(x), top, left, th, tw, v)
         return v
     xp = xp_of(x)
     hp, wp = 4 * th + 2, 4 * tw + 2
@@ -116,12 +146,18 @@ def input_transform(x, top, left, out_hw):
 
 
 def weight_transform(w):
-    """U = G w G^T: ``(36, O, C)`` from ``(O, C, 3, 3)``."""
+    """U = G w G^T: ``(36, O, C)`` from ``(O, C, 3, 3)``, as one GEMM with kron(G, G) (36 x 9)."""
     xp = xp_of(w)
     o, c = w.shape[:2]
-    g = xp.asarray(_G, dtype=w.dtype)
-    u = xp.matmul(xp.matmul(g, w), g.T)                      # (O, C, 6, 6)
-    return xp.ascontiguousarray(u.reshape(o, c, 36).transpose(2, 0, 1))
+    return (_gg(xp, w.dtype) @ w.reshape(o * c, 9).T).reshape(36, o, c)
+
+
+def _gg(xp, dtype):
+    key = ("gg", xp.__name__, np.dtype(dtype).str)
+    m = _cache.get(key)
+    if m is None:
+        m = _cache[key] = xp.asarray(np.kron(_G, _G), dtype=dtype)
+    return m
 
 
 def output_transform(m, n, out_hw, bias=None):
@@ -132,7 +168,7 @@ def output_transform(m, n, out_hw, bias=None):
     if _numba_ok(m):
         y = np.empty((n, o, ho, wo), dtype=m.dtype)
         b = np.zeros(o, m.dtype) if bias is None else np.ascontiguousarray(bias, dtype=m.dtype)
-        _nbk.output_transform(m, n, th, tw, b, y)
+        _nbk.run(_nbk.output_transform, o, m, n, th, tw, b, y)
         return y
     xp = xp_of(m)
     at = _mats(xp, m.dtype)[1]
@@ -153,8 +189,8 @@ def grad_transform(g):
     n, o, ho, wo = g.shape
     th, tw = tiles((ho, wo))
     if _numba_ok(g):
-        mg = _nbk.planes(36, o, n * th * tw, g.dtype)
-        _nbk.grad_transform(np.ascontiguousarray(g), th, tw, mg)
+        mg = _planes("mg", 36, o, n * th * tw, g.dtype, True)
+        _nbk.run(_nbk.grad_transform, o, np.ascontiguousarray(g), th, tw, mg)
         return mg
     xp = xp_of(g)
     a = _mats(xp, g.dtype)[2]
@@ -168,22 +204,25 @@ def grad_transform(g):
 
 
 def conv(x, w, top, left, out_hw, bias=None, v=None):
-    """Stride-1 3x3 cross-correlation with (top, left) padding producing ``out_hw``; returns (y, V)."""
+    """Stride-1 3x3 cross-correlation with (top, left) padding producing ``out_hw``.
+
+    ``v``: the input transform of ``x`` if the caller has it (it keeps it for the weight gradient).
+    """
     if v is None:
-        v = input_transform(x, top, left, out_hw)
+        v = input_transform(x, top, left, out_hw, scratch=True)
     u = weight_transform(w)
     if _numba_ok(v):
-        m = _nbk.planes(36, u.shape[1], v.shape[2], v.dtype)
+        m = _planes("m", 36, u.shape[1], v.shape[2], v.dtype, True)
         np.matmul(u, v, out=m)
     else:
         m = xp_of(x).matmul(u, v)
-    return output_transform(m, x.shape[0], out_hw, bias), v
+    return output_transform(m, x.shape[0], out_hw, bias)
 
 
 def conv_t(g, w, top, left, out_hw, bias=None):
     """The adjoint of ``conv`` in x: correlation of g with the flipped, transposed filter."""
     wf = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    return conv(g, wf, 2 - top, 2 - left, out_hw, bias)[0]
+    return conv(g, wf, 2 - top, 2 - left, out_hw, bias)
 
 
 def wgrad(v, g):
@@ -192,6 +231,6 @@ def wgrad(v, g):
     o = g.shape[1]
     mg = grad_transform(g)
     du = xp.matmul(mg, v.transpose(0, 2, 1))                # (36, O, C)
-    gm = xp.asarray(_G, dtype=g.dtype)
-    du = du.transpose(1, 2, 0).reshape(o, -1, 6, 6)
-    return xp.matmul(xp.matmul(gm.T, du), gm)                 # (O, C, 3, 3)
+    c = du.shape[2]
+    dw = _gg(xp, g.dtype).T @ du.reshape(36, o * c)          # (9, O*C): G^T dU G for every (o, c)
+    return xp.ascontiguousarray(dw.T).reshape(o, c, 3, 3)

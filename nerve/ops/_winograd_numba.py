@@ -13,17 +13,20 @@ slower).
 All loops index plain arrays (no per-element Python); ``x``/``g`` are contiguous NCHW arrays of
 float32 or float64; ``V``/``M``/``Mg`` are (36, C, T) views from ``planes``.
 
-The kernels run on one thread: a second one gained nothing measurable on this 2-core machine
-(the GEMMs between them already use both cores through OpenBLAS, whose spinning threads then
-compete with Numba's), and serial kernels stay safe in forked DataLoader workers, which an
-initialised OpenMP pool is not.
+Each kernel handles the channels ``lo:hi`` and releases the GIL; ``run`` splits the channels over
+a small pool of Python threads. (Numba's own ``prange`` was slower here: its OpenMP threads spin
+against OpenBLAS's on 2 cores, and an initialised OpenMP pool is unsafe in forked DataLoader
+workers; plain threads block while idle and are re-made after a fork.)
 """
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
 
-_opts = dict(cache=True, error_model="numpy", boundscheck=False)
+_opts = dict(cache=True, error_model="numpy", boundscheck=False, nogil=True)
 
 
 @nb.njit(**_opts)
@@ -34,12 +37,12 @@ def _row_len(t):
 
 
 @nb.njit(**_opts)
-def input_transform(x, top, left, th, tw, V):
+def input_transform(x, top, left, th, tw, V, lo, hi):
     """V[:, c, t] = B^T d B for the 6x6 tile t = (n, i, j) of channel c (rows 4i - top ...)."""
     N, C, H, W = x.shape
     T = N * th * tw
     L = _row_len(T)
-    for c in range(C):
+    for c in range(lo, hi):
         D = np.empty((36, L), x.dtype)
         for r in range(6):
             k = r * 6
@@ -99,12 +102,12 @@ def input_transform(x, top, left, th, tw, V):
 
 
 @nb.njit(**_opts)
-def output_transform(M, N, th, tw, bias, Y):
+def output_transform(M, N, th, tw, bias, Y, lo, hi):
     """Y[n, o, 4i + a, 4j + b] = (A^T M_t A)[a, b] + bias[o] for tile t = (n, i, j), cropped to Y."""
     _, O, T = M.shape
     Ho, Wo = Y.shape[2], Y.shape[3]
     L = _row_len(T)
-    for o in range(O):
+    for o in range(lo, hi):
         E = np.empty((24, L), M.dtype)
         for s in range(6):  # rows: E[a, s] = sum_r AT[a, r] M[r, s]
             for t in range(T):
@@ -154,12 +157,12 @@ def output_transform(M, N, th, tw, bias, Y):
 
 
 @nb.njit(**_opts)
-def grad_transform(g, th, tw, Mg):
+def grad_transform(g, th, tw, Mg, lo, hi):
     """Mg[:, o, t] = A g_t A^T for the 4x4 output-gradient tile t of channel o (zeros outside g)."""
     N, O, Ho, Wo = g.shape
     T = N * th * tw
     L = _row_len(T)
-    for o in range(O):
+    for o in range(lo, hi):
         D = np.empty((16, L), g.dtype)
         for a in range(4):
             for n in range(N):
@@ -208,6 +211,27 @@ def grad_transform(g, th, tw, Mg):
                 Mg[6 * a + 3, o, t] = (g0 + 4 * g2) + 2 * (g1 + 4 * g3)
                 Mg[6 * a + 4, o, t] = (g0 + 4 * g2) - 2 * (g1 + 4 * g3)
                 Mg[6 * a + 5, o, t] = g3
+
+
+_pool = None
+_pool_pid = None
+THREADS = max(1, min(os.cpu_count() or 1, 8))
+
+
+def run(kernel, n, *args):
+    """``kernel(*args, lo, hi)`` over channel ranges covering ``0:n``, on up to THREADS threads."""
+    global _pool, _pool_pid
+    parts = min(THREADS, n)
+    if parts <= 1:
+        kernel(*args, 0, n)
+        return
+    if _pool is None or _pool_pid != os.getpid():  # threads do not survive fork(): make new ones
+        _pool, _pool_pid = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="nerve-wino"), os.getpid()
+    bounds = [n * i // parts for i in range(parts + 1)]
+    futures = [_pool.submit(kernel, *args, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    kernel(*args, bounds[0], bounds[1])
+    for f in futures:
+        f.result()
 
 
 def planes(k, rows, cols, dtype):

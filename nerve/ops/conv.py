@@ -43,9 +43,11 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 ALGO = os.environ.get("NERVE_CONV_ALGO", "auto")
 
 
-def _use_wino(x_shape, w_shape, stride, dilation, groups):
-    if ALGO == "im2col" or not wino.structural(w_shape, stride, dilation, groups):
+def _use_wino(x, w_shape, stride, dilation, groups):
+    # float16 keeps im2col: the transforms' coefficients (up to 8 and 1/24) cost it most of its 11 bits.
+    if ALGO == "im2col" or x.dtype.itemsize < 4 or not wino.structural(w_shape, stride, dilation, groups):
         return False
+    x_shape = x.shape
     return ALGO == "winograd" or wino.applicable(x_shape, w_shape)
 
 
@@ -117,8 +119,8 @@ def _grouped_g(xp, g, groups):
 
 
 def _conv_arr(x, w, stride, pads, dilation, groups, out_hw, bias=None, cols=None):
-    if isinstance(cols, _WinoCols) or (cols is None and _use_wino(x.shape, w.shape, stride, dilation, groups)):
-        return wino.conv(x, w, pads[0], pads[2], out_hw, bias, None if cols is None else cols.v)[0]
+    if isinstance(cols, _WinoCols) or (cols is None and _use_wino(x, w.shape, stride, dilation, groups)):
+        return wino.conv(x, w, pads[0], pads[2], out_hw, bias, None if cols is None else cols.v)
     xp = xp_of(x)
     n = x.shape[0]
     o, cg, kh, kw = w.shape
@@ -130,7 +132,7 @@ def _conv_arr(x, w, stride, pads, dilation, groups, out_hw, bias=None, cols=None
 
 def _conv_t_arr(g, w, stride, pads, dilation, groups, out_hw, bias=None):
     """The adjoint of ``_conv_arr`` in x: GEMM into columns, then col2im (scatter-add per offset)."""
-    if _use_wino(g.shape, w.shape, stride, dilation, groups):
+    if _use_wino(g, w.shape, stride, dilation, groups):
         return wino.conv_t(g, w, pads[0], pads[2], out_hw, bias)
     xp = xp_of(g)
     n, o, ho, wo = g.shape
@@ -152,8 +154,8 @@ def _wgrad_arr(x, g, k, stride, pads, dilation, groups, cols=None):
     """dw[o, c, i, j] = sum over n, p, q of g[n, o, p, q] * x_padded[n, c, p*s + i*d, q*s + j*d]."""
     if isinstance(cols, _WinoCols):
         return wino.wgrad(cols.v, g)
-    if cols is None and _use_wino(x.shape, (g.shape[1], x.shape[1] // groups) + tuple(k), stride, dilation, groups):
-        return wino.wgrad(wino.input_transform(x, pads[0], pads[2], g.shape[2:]), g)
+    if cols is None and _use_wino(x, (g.shape[1], x.shape[1] // groups) + tuple(k), stride, dilation, groups):
+        return wino.wgrad(wino.input_transform(x, pads[0], pads[2], g.shape[2:], scratch=True), g)
     xp = xp_of(x)
     _, o, ho, wo = g.shape
     c = x.shape[1]
@@ -232,7 +234,7 @@ def _conv(x, w, bias, conf, out_hw, keep_cols=False):
     cols = None
     if keep_cols and gm.enabled and w.requires_grad:
         # The forward's columns are the weight gradient's too: keep them rather than rebuild them.
-        if _use_wino(xd.shape, wd.shape, conf.stride, conf.dilation, conf.groups):
+        if _use_wino(xd, wd.shape, conf.stride, conf.dilation, conf.groups):
             cols = _WinoCols(wino.input_transform(xd, conf.pads[0], conf.pads[2], out_hw))
         else:
             xp = xp_of(xd)
