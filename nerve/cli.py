@@ -207,6 +207,7 @@ def _targets(dataset):
 # ============================================================================ commands
 def cmd_train(args) -> int:
     import nerve  # noqa: PLC0415
+    nerve.backend.retain_freed_memory()  # a training process: reuse freed memory instead of re-faulting it
     from .train import callbacks as C, fit  # noqa: PLC0415
     from .train.checkpoint import checkpoint_exists, load_checkpoint  # noqa: PLC0415
     from .train.report import plot_confusion_matrix, plot_history, write_json, write_report  # noqa: PLC0415
