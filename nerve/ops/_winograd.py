@@ -21,9 +21,6 @@ arithmetic runs in the input's dtype; in float32 the results match a direct conv
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
 from ._helpers import xp_of
@@ -86,46 +83,19 @@ def applicable(x_shape, w_shape):
     return w_shape[0] >= 16 and w_shape[1] >= 16 and x_shape[2] >= 4 and x_shape[3] >= 4
 
 
-_scratch = threading.local()
-_SCRATCH_KEYS = 6
-
-
-def _planes(role, k, rows, cols, dtype, scratch):
-    """A (k, rows, cols) buffer for the kernels: fresh, or (``scratch``) this thread's reused one.
-
-    Transforms that live only within one call (the product M, the gradient's Mg, the input
-    transform of a gradient) reuse their buffer from the previous call of the same shape: a fresh
-    19 MB array costs ~4700 page faults and the kernel's zeroing on first touch, a few ms a call.
-    """
-    if not scratch:
-        return _nbk.planes(k, rows, cols, dtype)
-    pool = getattr(_scratch, "pool", None)
-    if pool is None:
-        pool = _scratch.pool = OrderedDict()
-    key = (role, k, rows, cols, np.dtype(dtype).str)
-    buf = pool.pop(key, None)
-    if buf is None:
-        buf = _nbk.planes(k, rows, cols, dtype)
-    pool[key] = buf
-    while len(pool) > _SCRATCH_KEYS:
-        pool.popitem(last=False)
-    return buf
-
-
 def tiles(out_hw):
     return -(-out_hw[0] // 4), -(-out_hw[1] // 4)
 
 
-def input_transform(x, top, left, out_hw, scratch=False):
+def input_transform(x, top, left, out_hw):
     """V = B^T d B for every 6x6 input tile: ``(36, C, N * th * tw)``.
 
     The tile at (i, j) covers input rows ``4 i - top .. 4 i - top + 5`` (zeros outside the input).
-    ``scratch``: the result is used only until the next call (see ``_planes``).
     """
     n, c, h, w = x.shape
     th, tw = tiles(out_hw)
     if _numba_ok(x):
-        v = _planes("v", 36, c, n * th * tw, x.dtype, scratch)
+        v = _nbk.planes(36, c, n * th * tw, x.dtype)
         _nbk.run(_nbk.input_transform, c, np.ascontiguousarray(x), top, left, th, tw, v)
         return v
     xp = xp_of(x)
@@ -189,7 +159,7 @@ def grad_transform(g):
     n, o, ho, wo = g.shape
     th, tw = tiles((ho, wo))
     if _numba_ok(g):
-        mg = _planes("mg", 36, o, n * th * tw, g.dtype, True)
+        mg = _nbk.planes(36, o, n * th * tw, g.dtype)
         _nbk.run(_nbk.grad_transform, o, np.ascontiguousarray(g), th, tw, mg)
         return mg
     xp = xp_of(g)
@@ -209,10 +179,10 @@ def conv(x, w, top, left, out_hw, bias=None, v=None):
     ``v``: the input transform of ``x`` if the caller has it (it keeps it for the weight gradient).
     """
     if v is None:
-        v = input_transform(x, top, left, out_hw, scratch=True)
+        v = input_transform(x, top, left, out_hw)
     u = weight_transform(w)
     if _numba_ok(v):
-        m = _planes("m", 36, u.shape[1], v.shape[2], v.dtype, True)
+        m = _nbk.planes(36, u.shape[1], v.shape[2], v.dtype)
         np.matmul(u, v, out=m)
     else:
         m = xp_of(x).matmul(u, v)

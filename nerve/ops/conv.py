@@ -155,7 +155,7 @@ def _wgrad_arr(x, g, k, stride, pads, dilation, groups, cols=None):
     if isinstance(cols, _WinoCols):
         return wino.wgrad(cols.v, g)
     if cols is None and _use_wino(x, (g.shape[1], x.shape[1] // groups) + tuple(k), stride, dilation, groups):
-        return wino.wgrad(wino.input_transform(x, pads[0], pads[2], g.shape[2:], scratch=True), g)
+        return wino.wgrad(wino.input_transform(x, pads[0], pads[2], g.shape[2:]), g)
     xp = xp_of(x)
     _, o, ho, wo = g.shape
     c = x.shape[1]
