@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -34,7 +36,22 @@ import torch  # noqa: E402
 import nerve  # noqa: E402
 from benchmarks.common import cli_command, compare, write_section  # noqa: E402
 
+
+def settled(fn, inner=2):
+    """One untimed step, then the timed ones: the other library's idle worker threads (OpenBLAS's
+    spin-yield, PyTorch's OpenMP spin) stop competing for the 2 cores before timing starts."""
+    def run():
+        fn()
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        return (time.perf_counter() - t0) / inner
+    return run
+
 torch.set_num_threads(os.cpu_count() or 2)
+# As `nerve train` does: keep freed memory for reuse (see nerve/backend/memory.py).
+if not os.environ.get("NERVE_BENCH_NO_RETAIN"):
+    nerve.backend.retain_freed_memory()
 
 
 def conv_bn_relu(nn, cin, cout):
@@ -103,12 +120,22 @@ NETS = {"a": ("(a) 4-conv net + BN, batch 64, 1x28x28", four_conv, (64, 1, 28, 2
 
 # Each formulation tried for the convolution, with what was predicted before and measured after.
 ATTEMPTS = """\
+Ratios below marked 'CPU' are single-thread CPU time (1 OpenBLAS thread, torch.set_num_threads(1)),
+measured while other work shared the machine: CPU time is far steadier than wall time then.
+
 | attempt | prediction | result | kept |
 |---|---|---|---|
-| im2col + one GEMM per group; col2im by strided adds (baseline) | - | (a) 1.54, (b) 2.27 | baseline |
-| Winograd F(4x4,3x3) for 3x3 stride-1 convs (forward, input grad, weight grad), transforms as K=6 GEMMs + strided copies | GEMM flops / 4; transforms memory-bound, ~25% of the conv | single-thread CPU time vs PyTorch: (a) 2.14 -> 1.75, (b) 2.23 -> 1.41; transforms are ~50% of the conv (see table above for 2 threads) | yes |
-| Numba kernels fusing gather + both transform passes (one pass over memory) | 3-4x less memory traffic: input transform 11 -> ~3 ms | 8-10 ms single-thread: loops over 7-8 tiles run scalar (too short for the vectoriser); no gain over the GEMM form | no |
-| Winograd only for maps >= 16 px or >= 64 channels | avoid tile waste on 14x14 maps | (a) CPU time 112 (all) vs 120 (>= 16 px) vs 126 (>= 64 ch) ms: using it everywhere is best | no |
+| im2col + one GEMM per group; col2im by strided adds (baseline) | - | single alternating steps (a) 1.54, (b) 2.27 (the same protocol gives 1.00 / 1.08 now); CPU (a) 2.14, (b) 2.23 | fallback |
+| Winograd F(4x4,3x3) for 3x3 stride-1 convs (forward, input grad, weight grad); transforms as K=6 GEMMs + strided NumPy copies | GEMM flops / 4; transforms memory-bound, ~25% of the conv | CPU (a) 2.14 -> 1.75, (b) 2.23 -> 1.41; the transforms took ~50% of each conv | NumPy fallback |
+| Winograd only for maps >= 16 px or >= 64 channels | avoid tile waste on 14x14 maps | CPU step (a) 112 ms (all) vs 120 (>= 16 px) vs 126 (>= 64 ch): everywhere is best | no |
+| Numba transforms, one 6x6 tile at a time (per plane, prange over N*C) | memory-bound, input transform 11 -> ~3 ms | 8-16 ms: scalar code, and 36 output planes 4 KiB apart thrash one L1 set | no |
+| Numba transforms per channel: gather the channel's tiles into rows of T, both 1-d passes as loops over all T tiles (vectorised), planes strided off 4 KiB | ~3x less memory traffic than the GEMM form | input transform 8.2 -> 5.0 ms, output 4.3 -> 2.0, gradient 4.2 -> 2.4 (32x64x32x32, 1 thread); CPU step (a) 1.62 -> 1.35, (b) 1.46 -> 1.14 | yes |
+| the same kernels parallel (prange, OpenMP pool, 2 threads) | transforms ~1.7x faster on 2 cores | 2-thread wall (a) 2.9 / (b) 2.6 vs 1.8 / 1.7 serial: OpenMP's and OpenBLAS's spinning threads fight over the 2 cores; an OpenMP pool is also unsafe in forked DataLoader workers | no: serial kernels |
+| fused BatchNorm node, tiled max-pool, mean global pool, faster ReLU | BatchNorm 2.7x -> ~1x of PyTorch | BatchNorm 0.80-0.94, max-pool 0.75-0.78, ReLU 1.5-2.2 of PyTorch (benchmarks/profile_cnn_parts.py) | yes |
+| transform kernels split by channel over 2 GIL-free Python threads | transforms ~1.8x faster | alone: input transform 5.3 -> 2.8 ms; in the step (wall, 2 threads) (a) 95 -> 88 ms, (b) 165 -> 168: no gain in (b), the kernels are memory-bound there | yes (harmless) |
+| filter transforms as one GEMM with kron(G, G) instead of batched 6x3x3 matmuls | ~5 ms -> <1 ms per (b) step | (b) 4.5 -> 0.6 ms per step | yes |
+| reuse call-local Winograd buffers (per-thread pool) | save ~4700 page faults per 19 MB buffer | CPU (b) 194 -> 183 ms; but +60-70 MB step peak memory, and redundant with the next row | no (removed) |
+| retain freed memory (glibc mallopt; `nerve.backend.retain_freed_memory`, called by `nerve train` and here) | no page faults after the first step | (b) wall 161 -> 140 ms | yes |
 """
 
 
@@ -151,8 +178,8 @@ def measure_memory(net):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--label", default="Winograd F(4x4,3x3) for 3x3 stride-1 convolutions with >= 16 channels, "
-                    "im2col otherwise; fused BatchNorm")
+    ap.add_argument("--label", default="Winograd F(4x4,3x3) (Numba transform kernels) for 3x3 stride-1 "
+                    "convolutions with >= 16 channels, im2col otherwise; fused BatchNorm; freed memory retained")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--memory-child", nargs=2, metavar=("LIB", "NET"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -162,19 +189,32 @@ def main():
     rows = []
     for key, (name, build, shape) in NETS.items():
         ns, ts = pair(build, shape)
-        mn, mt, r = compare(ns, ts, rounds=args.rounds, inner=1, warmup=1)
+        mn1, mt1, r1 = compare(ns, ts, rounds=args.rounds, inner=1, warmup=1)
+        sn, st = settled(ns), settled(ts)
+        tn, tt = [], []
+        for i in range(args.rounds):
+            for f, acc in ((sn, tn), (st, tt))[:: 1 if i % 2 == 0 else -1]:
+                acc.append(f())
+        mn, mt = statistics.median(tn), statistics.median(tt)
+        r = mn / mt
         mem = measure_memory(key)
-        rows.append((name, mn, mt, r, mem))
-        print(f"{name}: nerve {mn * 1e3:.1f} ms  torch {mt * 1e3:.1f} ms  ratio {r:.2f}  peak memory nerve "
-              f"{mem['nerve']:.0f} MB torch {mem['torch']:.0f} MB", flush=True)
-    table = ("| benchmark | nerve (ms) | PyTorch (ms) | nerve / PyTorch | target | step peak memory nerve / PyTorch "
-             "(MB) | memory ratio (target <= 1.5) |\n|---|---|---|---|---|---|---|\n")
-    for name, a, b, ratio, mem in rows:
-        table += (f"| {name} | {a * 1e3:.1f} | {b * 1e3:.1f} | **{ratio:.2f}** | <= 1.0 | {mem['nerve']:.0f} / "
-                  f"{mem['torch']:.0f} | **{mem['nerve'] / max(mem['torch'], 1e-9):.2f}** |\n")
+        rows.append((name, mn, mt, r, mem, (mn1, mt1, r1)))
+        print(f"{name}: nerve {mn * 1e3:.1f} ms  torch {mt * 1e3:.1f} ms  ratio {r:.2f}  (single alternating steps: "
+              f"{mn1 * 1e3:.1f} / {mt1 * 1e3:.1f} = {r1:.2f})  peak memory nerve {mem['nerve']:.0f} MB torch "
+              f"{mem['torch']:.0f} MB", flush=True)
+    table = ("| benchmark | nerve (ms) | PyTorch (ms) | nerve / PyTorch | target | single alternating steps: nerve / "
+             "PyTorch (ms), ratio | step peak memory nerve / PyTorch (MB) | memory ratio (target <= 1.5) |\n"
+             "|---|---|---|---|---|---|---|---|\n")
+    for name, a, b, ratio, mem, (a1, b1, r1) in rows:
+        table += (f"| {name} | {a * 1e3:.1f} | {b * 1e3:.1f} | **{ratio:.2f}** | <= 1.0 | {a1 * 1e3:.1f} / {b1 * 1e3:.1f}, "
+                  f"{r1:.2f} | {mem['nerve']:.0f} / {mem['torch']:.0f} | **{mem['nerve'] / max(mem['torch'], 1e-9):.2f}** |\n")
     met = all(r[3] <= 1.0 for r in rows)
     notes = (f"Formulation measured: {args.label}. Load average {os.getloadavg()[0]:.2f} at the end of the run"
              + ("." if met else "; the time target is not met yet.")
+             + "\n\nMain columns: each timing is one untimed step then two timed ones, libraries alternating, "
+               "medians over rounds. With single alternating steps (the next column) each library runs right "
+               "after the other, whose idle worker threads are still spinning; PyTorch loses far more to that "
+               "than nerve, so that ratio flatters nerve and is shown only for comparison with earlier rows."
              + "\n\nAttempts (ratios are nerve / PyTorch step time):\n\n" + ATTEMPTS)
     print(table)
     if not args.no_write:
