@@ -42,8 +42,9 @@ def input_transform(x, top, left, th, tw, V, lo, hi):
     N, C, H, W = x.shape
     T = N * th * tw
     L = _row_len(T)
+    D = np.empty((36, L), x.dtype)      # scratch made once per call: per channel it cost page faults
+    E = np.empty((36, L), x.dtype)
     for c in range(lo, hi):
-        D = np.empty((36, L), x.dtype)
         for r in range(6):
             k = r * 6
             for n in range(N):
@@ -69,7 +70,6 @@ def input_transform(x, top, left, th, tw, V, lo, hi):
                             for q in range(6):
                                 cc = c0 + q
                                 D[k + q, base + j] = src[cc] if (cc >= 0 and cc < W) else 0
-        E = np.empty((36, L), x.dtype)
         for s in range(6):  # rows: E[a, s] = sum_r BT[a, r] D[r, s]
             for t in range(T):
                 d0 = D[s, t]
@@ -107,8 +107,9 @@ def output_transform(M, N, th, tw, bias, Y, lo, hi):
     _, O, T = M.shape
     Ho, Wo = Y.shape[2], Y.shape[3]
     L = _row_len(T)
+    E = np.empty((24, L), M.dtype)
+    F = np.empty((16, L), M.dtype)
     for o in range(lo, hi):
-        E = np.empty((24, L), M.dtype)
         for s in range(6):  # rows: E[a, s] = sum_r AT[a, r] M[r, s]
             for t in range(T):
                 m0 = M[s, o, t]
@@ -121,7 +122,6 @@ def output_transform(M, N, th, tw, bias, Y, lo, hi):
                 E[6 + s, t] = (m1 - m2) + 2 * (m3 - m4)
                 E[12 + s, t] = (m1 + m2) + 4 * (m3 + m4)
                 E[18 + s, t] = (m1 - m2) + 8 * (m3 - m4) + m5
-        F = np.empty((16, L), M.dtype)
         b0 = bias[o]
         for a in range(4):  # columns: F[a, b] = sum_s E[a, s] AT[b, s]
             k = 6 * a
@@ -162,8 +162,9 @@ def grad_transform(g, th, tw, Mg, lo, hi):
     N, O, Ho, Wo = g.shape
     T = N * th * tw
     L = _row_len(T)
+    D = np.empty((16, L), g.dtype)
+    E = np.empty((24, L), g.dtype)
     for o in range(lo, hi):
-        D = np.empty((16, L), g.dtype)
         for a in range(4):
             for n in range(N):
                 for i in range(th):
@@ -185,7 +186,6 @@ def grad_transform(g, th, tw, Mg, lo, hi):
                         else:
                             for q in range(4):
                                 D[4 * a + q, base + j] = src[c0 + q] if c0 + q < Wo else 0
-        E = np.empty((24, L), g.dtype)
         for b in range(4):  # rows: E[a, b] = sum_r A[a, r] D[r, b]
             for t in range(T):
                 g0 = D[b, t]
