@@ -15,3 +15,4 @@ from .dtypes import (  # noqa: F401
 from .device import device, array_module, device_of, to_device, cuda_available  # noqa: F401
 from .random import Generator, default_generator, manual_seed, seed, initial_seed  # noqa: F401
 from .memory import retain_freed_memory  # noqa: F401
+from .threads import get_num_threads, set_num_threads  # noqa: F401

@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba as nb
 import numpy as np
 
+from ..backend.threads import get_num_threads
+
 _opts = dict(cache=True, error_model="numpy", boundscheck=False, nogil=True)
 
 
@@ -215,18 +217,23 @@ def grad_transform(g, th, tw, Mg, lo, hi):
 
 _pool = None
 _pool_pid = None
-THREADS = max(1, min(os.cpu_count() or 1, 8))
+_pool_size = 0
+THREADS = None  # None: nerve.get_num_threads(); tests and benchmarks may pin it
 
 
 def run(kernel, n, *args):
-    """``kernel(*args, lo, hi)`` over channel ranges covering ``0:n``, on up to THREADS threads."""
-    global _pool, _pool_pid
-    parts = min(THREADS, n)
+    """``kernel(*args, lo, hi)`` over channel ranges covering ``0:n``, on up to get_num_threads() threads."""
+    global _pool, _pool_pid, _pool_size
+    threads = THREADS if THREADS is not None else get_num_threads()
+    parts = min(threads, n)
     if parts <= 1:
         kernel(*args, 0, n)
         return
-    if _pool is None or _pool_pid != os.getpid():  # threads do not survive fork(): make new ones
-        _pool, _pool_pid = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="nerve-wino"), os.getpid()
+    if _pool is None or _pool_pid != os.getpid() or _pool_size < parts - 1:  # threads do not survive fork()
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.shutdown(wait=False)
+        _pool, _pool_pid, _pool_size = (ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="nerve-wino"),
+                                        os.getpid(), parts - 1)
     bounds = [n * i // parts for i in range(parts + 1)]
     futures = [_pool.submit(kernel, *args, bounds[i], bounds[i + 1]) for i in range(1, parts)]
     kernel(*args, bounds[0], bounds[1])
