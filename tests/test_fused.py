@@ -43,7 +43,7 @@ def test_activation_second_derivative_vs_torch(act):
 
 
 # ---------------------------------------------------------------------------- batch norm, pools, relu
-# The CNN fast paths (nnops.batch_norm_train, pool's tiling max pool, fused.relu) against PyTorch
+# The CNN fast paths (nnops.batch_norm_train, pool's tiling max pool, the ReLU forward) against PyTorch
 # on inputs large enough to take them.
 def _pair(torch, a, grad=True):
     return nerve.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)

@@ -14,9 +14,8 @@ import warnings
 import numpy as np
 
 from ..autograd import grad_mode as gm
-from ..autograd.tensor import Tensor, wrap
+from ..autograd.tensor import wrap
 from ..backend.random import rng as _rng
-from ..ops import fused as _fused
 from ..ops import nnops as _nn
 from ..ops._helpers import wrap_dim, xp_of
 # Convolution, pooling, fold/unfold and interpolate are ops (nerve.ops.conv, nerve.ops.pool), re-exported here.
@@ -98,8 +97,6 @@ def relu(input, inplace=False):
     """max(x, 0). Gradient: g where x > 0."""
     if inplace:
         return relu_(input)
-    if isinstance(input, Tensor) and input._data.dtype.kind == "f":
-        return _fused.relu(input)  # the faster forward; the same values and gradient
     return _relu(input)
 
 

@@ -100,21 +100,3 @@ def relu_forward(xp, d):
         if n <= (1 << 18):
             return xp.maximum(d.reshape(-1, n), xp.zeros((1, n), dtype=d.dtype)).reshape(d.shape)
     return xp.maximum(d, 0)
-
-
-class ReluBackward(Node):
-    __slots__ = ()
-
-    def apply(self, g):
-        return (threshold_backward(g, self.saved_output()),)
-
-
-def relu(input):
-    """``max(x, 0)`` of a floating-point tensor. Gradient: ``threshold_backward(g, out)``."""
-    d = input._data
-    out = wrap(relu_forward(xp_of(d), d))
-    if gm.enabled and input.requires_grad:
-        n = ReluBackward(input)
-        n.save_output(out)
-        attach(out, n)
-    return out
