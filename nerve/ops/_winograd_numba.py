@@ -28,22 +28,27 @@ import numpy as np
 
 from ..backend.threads import get_num_threads
 
-_opts = dict(cache=True, error_model="numpy", boundscheck=False, nogil=True)
+_opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 
 
 @nb.njit(**_opts)
-def _row_len(t):
-    """A scratch row length >= t whose byte stride is an odd number of 64-byte lines."""
-    lines = -(-t // 16)
-    return 16 * (lines + 1 - lines % 2)
+def padded_len(n, itemsize):
+    """A row or plane length (in elements) over ``n`` that is an odd number of 64-byte lines.
+
+    Always more than ``n``: planes made with it are never contiguous, so every kernel call has the
+    same Numba signature (layout 'A') and compiles once per dtype.
+    """
+    line = 64 // itemsize
+    lines = n // line + 1
+    return line * (lines + 1 - lines % 2)
 
 
 @nb.njit(**_opts)
 def input_transform(x, top, left, th, tw, V, lo, hi):
     """V[:, c, t] = B^T d B for the 6x6 tile t = (n, i, j) of channel c (rows 4i - top ...)."""
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     T = N * th * tw
-    L = _row_len(T)
+    L = padded_len(T, x.itemsize)
     D = np.empty((36, L), x.dtype)      # scratch made once per call: per channel it cost page faults
     E = np.empty((36, L), x.dtype)
     for c in range(lo, hi):
@@ -106,9 +111,9 @@ def input_transform(x, top, left, th, tw, V, lo, hi):
 @nb.njit(**_opts)
 def output_transform(M, N, th, tw, bias, Y, lo, hi):
     """Y[n, o, 4i + a, 4j + b] = (A^T M_t A)[a, b] + bias[o] for tile t = (n, i, j), cropped to Y."""
-    _, O, T = M.shape
+    T = M.shape[2]
     Ho, Wo = Y.shape[2], Y.shape[3]
-    L = _row_len(T)
+    L = padded_len(T, M.itemsize)
     E = np.empty((24, L), M.dtype)
     F = np.empty((16, L), M.dtype)
     for o in range(lo, hi):
@@ -161,9 +166,9 @@ def output_transform(M, N, th, tw, bias, Y, lo, hi):
 @nb.njit(**_opts)
 def grad_transform(g, th, tw, Mg, lo, hi):
     """Mg[:, o, t] = A g_t A^T for the 4x4 output-gradient tile t of channel o (zeros outside g)."""
-    N, O, Ho, Wo = g.shape
+    N, _, Ho, Wo = g.shape
     T = N * th * tw
-    L = _row_len(T)
+    L = padded_len(T, g.itemsize)
     D = np.empty((16, L), g.dtype)
     E = np.empty((24, L), g.dtype)
     for o in range(lo, hi):
@@ -244,10 +249,6 @@ def run(kernel, n, *args):
 def planes(k, rows, cols, dtype):
     """An uninitialised (k, rows, cols) array whose planes start one 64-byte line apart modulo 4 KiB."""
     it = np.dtype(dtype).itemsize
-    line = 64 // it
-    per = -(-(rows * cols) // line) * line
-    # An odd number of lines, and never exactly rows * cols: the planes are then never contiguous,
-    # so every call has the same Numba signature (layout 'A') and compiles once per dtype.
-    stride = per + line * (2 - (per // line) % 2)
+    stride = padded_len(rows * cols, it)
     buf = np.empty(max(k * stride, 1), dtype)
     return np.lib.stride_tricks.as_strided(buf, (k, rows, cols), (stride * it, cols * it, it))
