@@ -21,7 +21,6 @@ import sys
 __all__ = ["retain_freed_memory"]
 
 _M_TRIM_THRESHOLD = -1
-_M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 
 

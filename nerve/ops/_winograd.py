@@ -14,9 +14,10 @@ Summed over input channels, the element-wise product becomes 36 independent GEMM
 - weight gradient: ``dU[k] = Mg[k] @ V[k]^T`` with ``Mg = A g A^T`` per output-gradient tile, then
   ``dw = G^T dU G``; the forward's V is reused.
 
-The transforms are small dense matrices applied along one axis of large arrays, so each is one
-BLAS GEMM with K = 6 (or 4) over long rows; the tile gather/scatter are strided NumPy copies. All
-arithmetic runs in the input's dtype; in float32 the results match a direct convolution to about
+With Numba installed, the transforms of NumPy arrays run as the kernels of _winograd_numba.py.
+Otherwise (and for CuPy arrays) each is composed here: the small dense matrices applied along one
+axis of large arrays are BLAS GEMMs with K = 6 (or 4) over long rows, and the tile gather/scatter
+are strided copies. All arithmetic runs in the input's dtype; in float32 the results match a direct convolution to about
 1e-5 relative to the output's scale (the transform points are 0, +-1, +-2, infinity).
 """
 from __future__ import annotations
@@ -31,14 +32,15 @@ except ImportError:  # pragma: no cover - depends on the install
     _nbk = None
 
 USE_NUMBA = _nbk is not None
-# Below this many elements a kernel call's thread start-up outweighs its gain (gradgradcheck's
-# thousands of tiny convolutions ran 100x slower through the parallel kernels).
+# Below this many elements a kernel call's fixed costs (dispatch, handing channels to threads)
+# outweigh its gain: gradgradcheck's thousands of tiny convolutions ran 100x slower through them.
 NUMBA_MIN_SIZE = 1 << 15
 
 
 def _numba_ok(*arrays):
     return USE_NUMBA and all(type(a) is np.ndarray and a.dtype in (np.float32, np.float64)
                              and a.size >= NUMBA_MIN_SIZE for a in arrays)
+
 
 # Lavin & Gray's F(4x4, 3x3) matrices (points 0, 1, -1, 2, -2, infinity).
 _BT = np.array([[4, 0, -5, 0, 1, 0],
@@ -62,10 +64,12 @@ _cache: dict = {}
 
 
 def _mats(xp, dtype):
+    """(B^T, A^T, A, kron(G, G)) as arrays of ``xp`` in ``dtype``, made once per (xp, dtype)."""
     key = (xp.__name__, np.dtype(dtype).str)
     m = _cache.get(key)
     if m is None:
-        m = _cache[key] = tuple(xp.asarray(a, dtype=dtype) for a in (_BT, _AT, np.ascontiguousarray(_AT.T)))
+        m = _cache[key] = tuple(xp.asarray(a, dtype=dtype)
+                                for a in (_BT, _AT, np.ascontiguousarray(_AT.T), np.kron(_G, _G)))
     return m
 
 
@@ -119,15 +123,7 @@ def weight_transform(w):
     """U = G w G^T: ``(36, O, C)`` from ``(O, C, 3, 3)``, as one GEMM with kron(G, G) (36 x 9)."""
     xp = xp_of(w)
     o, c = w.shape[:2]
-    return (_gg(xp, w.dtype) @ w.reshape(o * c, 9).T).reshape(36, o, c)
-
-
-def _gg(xp, dtype):
-    key = ("gg", xp.__name__, np.dtype(dtype).str)
-    m = _cache.get(key)
-    if m is None:
-        m = _cache[key] = xp.asarray(np.kron(_G, _G), dtype=dtype)
-    return m
+    return (_mats(xp, w.dtype)[3] @ w.reshape(o * c, 9).T).reshape(36, o, c)
 
 
 def output_transform(m, n, out_hw, bias=None):
@@ -202,5 +198,5 @@ def wgrad(v, g):
     mg = grad_transform(g)
     du = xp.matmul(mg, v.transpose(0, 2, 1))                # (36, O, C)
     c = du.shape[2]
-    dw = _gg(xp, g.dtype).T @ du.reshape(36, o * c)          # (9, O*C): G^T dU G for every (o, c)
+    dw = _mats(xp, g.dtype)[3].T @ du.reshape(36, o * c)          # (9, O*C): G^T dU G for every (o, c)
     return xp.ascontiguousarray(dw.T).reshape(o, c, 3, 3)

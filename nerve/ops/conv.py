@@ -47,8 +47,7 @@ def _use_wino(x, w_shape, stride, dilation, groups):
     # float16 keeps im2col: the transforms' coefficients (up to 8 and 1/24) cost it most of its 11 bits.
     if ALGO == "im2col" or x.dtype.itemsize < 4 or not wino.structural(w_shape, stride, dilation, groups):
         return False
-    x_shape = x.shape
-    return ALGO == "winograd" or wino.applicable(x_shape, w_shape)
+    return ALGO == "winograd" or wino.applicable(x.shape, w_shape)
 
 
 class _WinoCols:
