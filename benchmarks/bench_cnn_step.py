@@ -23,10 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,23 +33,6 @@ import torch  # noqa: E402
 
 import nerve  # noqa: E402
 from benchmarks.common import cli_command, compare, write_section  # noqa: E402
-
-
-def settled(fn, inner=2):
-    """One untimed step, then the timed ones: the other library's idle worker threads (OpenBLAS's
-    spin-yield, PyTorch's OpenMP spin) stop competing for the 2 cores before timing starts."""
-    def run():
-        fn()
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        return (time.perf_counter() - t0) / inner
-    return run
-
-torch.set_num_threads(os.cpu_count() or 2)
-# As `nerve train` does: keep freed memory for reuse (see nerve/backend/memory.py).
-if not os.environ.get("NERVE_BENCH_NO_RETAIN"):
-    nerve.backend.retain_freed_memory()
 
 
 def conv_bn_relu(nn, cin, cout):
@@ -190,13 +171,7 @@ def main():
     for key, (name, build, shape) in NETS.items():
         ns, ts = pair(build, shape)
         mn1, mt1, r1 = compare(ns, ts, rounds=args.rounds, inner=1, warmup=1)
-        sn, st = settled(ns), settled(ts)
-        tn, tt = [], []
-        for i in range(args.rounds):
-            for f, acc in ((sn, tn), (st, tt))[:: 1 if i % 2 == 0 else -1]:
-                acc.append(f())
-        mn, mt = statistics.median(tn), statistics.median(tt)
-        r = mn / mt
+        mn, mt, r = compare(ns, ts, rounds=args.rounds, inner=2, warmup=0, settle=True)
         mem = measure_memory(key)
         rows.append((name, mn, mt, r, mem, (mn1, mt1, r1)))
         print(f"{name}: nerve {mn * 1e3:.1f} ms  torch {mt * 1e3:.1f} ms  ratio {r:.2f}  (single alternating steps: "

@@ -17,15 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_MD = ROOT / "BENCHMARKS.md"
 
 
-def time_once(fn, inner: int) -> float:
+def time_once(fn, inner: int, settle: bool = False) -> float:
+    if settle:
+        # One untimed run first: the other library's idle worker threads (OpenBLAS's spin-yield,
+        # PyTorch's OpenMP spin) stop competing for the cores before the clock starts.
+        fn()
     t0 = time.perf_counter()
     for _ in range(inner):
         fn()
     return (time.perf_counter() - t0) / inner
 
 
-def compare(nerve_fn, torch_fn, *, rounds: int = 15, inner: int = 5, warmup: int = 3):
-    """Alternate nerve and torch runs; return (nerve_median_s, torch_median_s, ratio)."""
+def compare(nerve_fn, torch_fn, *, rounds: int = 15, inner: int = 5, warmup: int = 3, settle: bool = False):
+    """Alternate nerve and torch runs; return (nerve_median_s, torch_median_s, ratio).
+
+    ``settle``: each timing starts with one untimed run (see ``time_once``).
+    """
     for _ in range(warmup):
         nerve_fn()
         torch_fn()
@@ -33,11 +40,11 @@ def compare(nerve_fn, torch_fn, *, rounds: int = 15, inner: int = 5, warmup: int
     for r in range(rounds):
         # Alternate which goes first so neither always runs on a warmer cache.
         if r % 2 == 0:
-            tn.append(time_once(nerve_fn, inner))
-            tt.append(time_once(torch_fn, inner))
+            tn.append(time_once(nerve_fn, inner, settle))
+            tt.append(time_once(torch_fn, inner, settle))
         else:
-            tt.append(time_once(torch_fn, inner))
-            tn.append(time_once(nerve_fn, inner))
+            tt.append(time_once(torch_fn, inner, settle))
+            tn.append(time_once(nerve_fn, inner, settle))
     mn, mt = statistics.median(tn), statistics.median(tt)
     return mn, mt, mn / mt
 
