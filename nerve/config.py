@@ -73,17 +73,15 @@ def _zoo_constructor(name: str):
     return getattr(models, ZOO[name])
 
 
-def _model_tag(v):
-    """model.type (default 'mlp'): picks which model schema validates the section."""
-    if isinstance(v, dict):
-        return v.get("type", "mlp")
-    return getattr(v, "type", "mlp")
+def _tag(field, default=None):
+    """The discriminator of a tagged union: ``field`` of a raw mapping or of a validated model."""
+    def get(v):
+        return v.get(field, default) if isinstance(v, dict) else getattr(v, field, default)
+    return get
 
 
-def _aug_tag(v):
-    if isinstance(v, dict):
-        return v.get("name")
-    return getattr(v, "name", None)
+_model_tag = _tag("type", "mlp")  # model.type (default 'mlp') picks which model schema validates the section
+_aug_tag = _tag("name")           # data.augment[i].name picks the transform's schema
 
 
 def _augment_items(v):
@@ -433,7 +431,6 @@ def _check_shapes(cfg, source: str) -> None:
                               "padding set the shift range")
     m = cfg.model
     if m.type == "cnn" and m.pool_every:
-        _, h, w = IMAGE_SHAPES[cfg.data.dataset]
         pools = len(m.channels) // m.pool_every
         if min(h, w) >> pools < 1:
             raise ConfigError(f"invalid config {source}:\n  model.channels: {len(m.channels)} convs with a max-pool "
