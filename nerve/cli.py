@@ -2,12 +2,14 @@
 
     nerve train [NAME|CONFIG.yaml] [--out DIR] [--epochs N] [--set key=value ...] [--resume]
     nerve evaluate RUN_DIR
-    nerve predict RUN_DIR FILES...          (images or .npy arrays)
+    nerve predict RUN_DIR INPUTS... [--text]  (images, .npy arrays, text files; texts with --text)
     nerve configs                           (list the built-in configs)
 
-A run directory holds: config.yaml, metrics.csv, best/ (the best checkpoint), checkpoint/ (the
-latest resumable state), summary.json (final test metrics), training_curves.png,
-confusion_matrix.png and report.md.
+The config's dataset picks the task (image classification, character language model, topic
+classification, seq2seq, forecasting: see nerve/tasks). A run directory holds: config.yaml,
+task.json (vocabularies / scaling the model depends on), metrics.csv, best/ (the best checkpoint),
+checkpoint/ (the latest resumable state), summary.json (final test metrics), training_curves.png,
+report.md, and the task's own files (confusion matrix, generated samples, ...).
 """
 from __future__ import annotations
 
@@ -28,96 +30,23 @@ def _fail(msg: str, code: int = 2):
 
 
 # ============================================================================ building blocks
-_DATASETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
-# Mean and std of the training images (pixel values in [0, 1]).
-_NORMALIZE = {"fashion-mnist": (0.2860, 0.3530), "mnist": (0.1307, 0.3081)}
+# Image-task helpers, kept importable from here.
+from .tasks.image import (  # noqa: E402, F401
+    build_data, build_train_val, build_transform, class_names, eval_batch_size as _eval_batch_size, evaluate_model,
+)
 
 
-def build_transform(cfg, augment: bool = False):
-    """ToTensor, then (training only) the ``data.augment`` transforms on [0, 1] images, then Normalize.
-
-    All of them run on whole batches (``MNIST.__getbatch__``): one NumPy pass per transform per batch.
-    """
-    from .vision import transforms  # noqa: PLC0415
-
-    d = cfg.data
-    _, h, w = _config.IMAGE_SHAPES[d.dataset]
-    steps = [transforms.ToTensor()]
-    if augment:
-        steps += [_config.build_transform(spec, image_size=(h, w)) for spec in d.augment]
-    if d.normalize:
-        mean, std = _NORMALIZE[d.dataset]
-        steps.append(transforms.Normalize((mean,), (std,)))
-    return transforms.Compose(steps)
+def build_model(cfg, info=None):
+    """The network of ``cfg.model`` for the dataset's task (``info``: a reloaded run's task.json)."""
+    from . import tasks  # noqa: PLC0415
+    return tasks.get(cfg, info).build_model()
 
 
-def build_data(cfg, train: bool, augment: bool = False):
-    """The training (first ``data.limit`` samples) or test split; ``augment`` adds ``data.augment``."""
-    from .vision import datasets  # noqa: PLC0415
-
-    d = cfg.data
-    cls = getattr(datasets, _DATASETS[d.dataset])
-    ds = cls(d.root, train=train, transform=build_transform(cfg, augment=augment and train))
-    if train and d.limit:
-        from .utils.data import Subset  # noqa: PLC0415
-        ds = Subset(ds, range(min(d.limit, len(ds))))
-    return ds
-
-
-def build_train_val(cfg):
-    """(train, val or None): augmentation on the training part only; the last ``validation_split``
-    fraction is held out (as ``fit(validation_split=...)`` would) from an unaugmented copy."""
-    from .utils.data import Subset  # noqa: PLC0415
-
-    train = build_data(cfg, train=True, augment=True)
-    split = cfg.data.validation_split
-    if not split:
-        return train, None
-    n = len(train)
-    n_val = int(n * split)
-    if n_val == 0 or n_val == n:
-        raise ValueError(f"data.validation_split={split} of {n} samples leaves {n - n_val} for training and "
-                         f"{n_val} for validation; both must be non-empty")
-    plain = build_data(cfg, train=True, augment=False) if cfg.data.augment else train
-    return Subset(train, range(n - n_val)), Subset(plain, range(n - n_val, n))
-
-
-def class_names(cfg):
-    from .vision import datasets  # noqa: PLC0415
-    return list(getattr(datasets, _DATASETS[cfg.data.dataset]).classes)
-
-
-def build_model(cfg):
-    """The network of ``cfg.model``, sized for the dataset's images (channels, height, width) and classes."""
-    m = cfg.model
-    c, h, w = _config.IMAGE_SHAPES[cfg.data.dataset]
-    k = _config.NUM_CLASSES[cfg.data.dataset]
-    if m.type == "mlp":
-        from .models import MLP  # noqa: PLC0415
-        return MLP(c * h * w, m.hidden, k, activation=m.activation, dropout=m.dropout, batch_norm=m.batch_norm)
-    if m.type == "cnn":
-        from .models import CNN  # noqa: PLC0415
-        return CNN(c, m.channels, k, image_size=(h, w), hidden=m.hidden, pool_every=m.pool_every,
-                   kernel_size=m.kernel_size, batch_norm=m.batch_norm, activation=m.activation, dropout=m.dropout)
-    from .vision import models  # noqa: PLC0415
-    if m.type == "resnet":
-        fn = getattr(models, f"resnet{m.depth}")
-        return fn(num_classes=k, in_channels=c, small_input=m.small_input, width=m.width,
-                  zero_init_residual=m.zero_init_residual)
-    return _config._zoo_constructor(m.name)(num_classes=k, in_channels=c, **m.args)
-
-
-def _build_model_or_fail(cfg):
+def _build_model_or_fail(task):
     try:
-        return build_model(cfg)
+        return task.build_model()
     except (TypeError, ValueError) as e:  # e.g. a zoo constructor refusing one of model.args
         _fail(f"model: {e}")
-
-
-def _eval_batch_size(cfg) -> int:
-    # Convolutions expand their input (im2col: 9x the activations, Winograd: ~2.25x), so conv nets evaluate in
-    # smaller batches.
-    return 1000 if cfg.model.type == "mlp" else 250
 
 
 def build_optimizer(cfg, model):
@@ -161,57 +90,23 @@ def build_scheduler(cfg, optimizer, steps_per_epoch: int):
     return ls.ReduceLROnPlateau(optimizer, patience=s.patience, factor=s.gamma), "epoch"
 
 
-def _loss(cfg):
-    from . import nn  # noqa: PLC0415
-    return nn.CrossEntropyLoss(label_smoothing=cfg.train.label_smoothing)
-
-
 def count_parameters(model) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
-# ============================================================================ evaluation
-def evaluate_model(model, dataset, loss_fn, batch_size: int = 1000) -> dict:
-    """Test loss, accuracy, macro precision/recall/F1, per-class scores and the confusion matrix."""
-    from .autograd import no_grad  # noqa: PLC0415
-    from .train import metrics as M, predict  # noqa: PLC0415
-
-    logits = predict(model, dataset, batch_size=batch_size)
-    y = _targets(dataset)
-    with no_grad():
-        loss = float(loss_fn(logits, y).item())
-    num_classes = logits.shape[1]
-    cm = M.confusion_matrix(logits, y, num_classes=num_classes)
-    per_class = M.precision_recall_f1(logits, y, average=None, num_classes=num_classes)
-    macro = M.precision_recall_f1(logits, y, average="macro", num_classes=num_classes)
-    return {
-        "test_loss": loss,
-        "test_accuracy": float(M.accuracy(logits, y)),
-        "test_precision_macro": float(macro[0]),
-        "test_recall_macro": float(macro[1]),
-        "test_f1_macro": float(macro[2]),
-        "test_samples": int(len(y)),
-        "_confusion_matrix": np.asarray(cm).tolist(),
-        "_per_class": {k: np.asarray(v, dtype=float).tolist() for k, v in zip(("precision", "recall", "f1"), per_class)},
-    }
-
-
-def _targets(dataset):
-    """All labels of a (possibly Subset-wrapped) vision dataset, in order."""
-    from . import tensor  # noqa: PLC0415
-    from .utils.data import Subset  # noqa: PLC0415
-    if isinstance(dataset, Subset):
-        return _targets(dataset.dataset)[tensor(list(dataset.indices))]
-    return dataset.targets
-
-
 # ============================================================================ commands
+def _loss(cfg):
+    from . import tasks  # noqa: PLC0415
+    return tasks.get(cfg).loss()
+
+
 def cmd_train(args) -> int:
     import nerve  # noqa: PLC0415
     nerve.backend.retain_freed_memory()  # a training process: reuse freed memory instead of re-faulting it
+    from . import tasks  # noqa: PLC0415
     from .train import callbacks as C, fit  # noqa: PLC0415
     from .train.checkpoint import checkpoint_exists, load_checkpoint  # noqa: PLC0415
-    from .train.report import plot_confusion_matrix, plot_history, write_json, write_report  # noqa: PLC0415
+    from .train.report import plot_history, write_json, write_report  # noqa: PLC0415
 
     overrides = {}
     for item in args.set or []:
@@ -245,56 +140,51 @@ def cmd_train(args) -> int:
     _write_config(out / "config.yaml", cfg_dict)
 
     nerve.manual_seed(cfg.train.seed)
+    task = tasks.get(cfg)
     try:
-        train_ds, val_ds = build_train_val(cfg)
-        test_ds = build_data(cfg, train=False)
-    except (FileNotFoundError, RuntimeError) as e:
+        train_ds, val_ds, test_ds = task.build_data()
+    except (FileNotFoundError, RuntimeError, ImportError) as e:
         _fail(str(e), 1)
     except ValueError as e:
         _fail(str(e))
-    model = _build_model_or_fail(cfg)
+    write_json(out / "task.json", task.info)  # what the model depends on besides its weights (vocabularies ...)
+    model = _build_model_or_fail(task)
     optimizer = build_optimizer(cfg, model)
     steps = -(-len(train_ds) // cfg.train.batch_size)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
-    loss_fn = _loss(cfg)
-    has_val = cfg.data.validation_split > 0
-    monitor = "val_accuracy" if has_val else "accuracy"
+    monitor, mode = task.monitor(val_ds is not None)
     cbs = [C.CSVLogger(str(out / "metrics.csv"), append=resume is not None),
-           C.ModelCheckpoint(str(out / "best"), monitor=monitor, mode="max", save_best_only=True)]
+           C.ModelCheckpoint(str(out / "best"), monitor=monitor, mode=mode, save_best_only=True)]
     if cfg.train.early_stopping is not None:
         es = cfg.train.early_stopping
         cbs.append(C.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
                                    restore_best_weights=es.restore_best_weights))
     t0 = time.perf_counter()
-    history = fit(model, train_ds, val_ds, loss=loss_fn,
+    history = fit(model, train_ds, val_ds, loss=task.loss(),
                   optimizer=optimizer, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size,
-                  metrics=list(cfg.train.metrics), callbacks=cbs, scheduler=scheduler,
+                  metrics=task.metrics(), callbacks=cbs, scheduler=scheduler,
                   scheduler_interval=interval, l1=cfg.train.l1, l2=cfg.train.l2, grad_clip=cfg.train.grad_clip,
                   checkpoint_dir=str(ckpt_dir), checkpoint_every=cfg.train.checkpoint_every,
-                  resume=str(resume) if resume else None, seed=cfg.train.seed, verbose=0 if args.quiet else 1)
+                  resume=str(resume) if resume else None, seed=cfg.train.seed, verbose=0 if args.quiet else 1,
+                  validation_batch_size=task.eval_batch_size)
     train_seconds = time.perf_counter() - t0
     if (out / "best").exists():
         load_checkpoint(out / "best", model=model)
-    res = evaluate_model(model, test_ds, loss_fn, batch_size=_eval_batch_size(cfg))
-    cm, per_class = res.pop("_confusion_matrix"), res.pop("_per_class")
+    res = task.evaluate(model, test_ds, out)
+    report, extra_files = res.pop("_report", {}), res.pop("_files", [])
+    res.pop("_confusion_matrix", None)
     hist = {k: list(v) for k, v in history.history.items()}
-    summary = {"name": name, **res, "epochs_run": len(hist.get("loss", [])), "train_seconds": train_seconds,
-               "parameters": count_parameters(model), "best_checkpoint": "best",
+    summary = {"name": name, "task": task.name, **res, "epochs_run": len(hist.get("loss", [])),
+               "train_seconds": train_seconds, "parameters": count_parameters(model), "best_checkpoint": "best",
                "final_train_loss": hist.get("loss", [None])[-1]}
-    names = class_names(cfg)
-    files = ["config.yaml", "metrics.csv", "best/", "checkpoint/", "summary.json", "report.md"]
-    if cfg.output.plots:
-        if plot_history(hist, out / "training_curves.png"):
-            files.append("training_curves.png")
-        if plot_confusion_matrix(cm, names, out / "confusion_matrix.png"):
-            files.append("confusion_matrix.png")
-    write_json(out / "confusion_matrix.json", {"classes": names, "matrix": cm})
-    files.append("confusion_matrix.json")
-    write_report(out / "report.md", name=name, summary=summary, config=cfg_dict, class_names=names,
-                 per_class=per_class, files=files)
+    files = ["config.yaml", "task.json", "metrics.csv", "best/", "checkpoint/", "summary.json", "report.md"]
+    if cfg.output.plots and plot_history(hist, out / "training_curves.png"):
+        files.append("training_curves.png")
+    files += extra_files
+    write_report(out / "report.md", name=name, summary=summary, config=cfg_dict, files=files, **report)
     write_json(out / "summary.json", summary)
-    print(f"test_accuracy {summary['test_accuracy']:.4f}  test_loss {summary['test_loss']:.4f}  "
-          f"({train_seconds:.1f} s training)  -> {out}")
+    shown = [k for k in summary if k.startswith("test_") and isinstance(summary[k], float)][:3]
+    print("  ".join(f"{k} {summary[k]:.4f}" for k in shown) + f"  ({train_seconds:.1f} s training)  -> {out}")
     return 0
 
 
@@ -309,6 +199,8 @@ def _write_config(path, cfg_dict):
 
 
 def _load_run(run_dir):
+    """(task, model) of a finished or unfinished run directory, the model in eval mode."""
+    from . import tasks  # noqa: PLC0415
     run = Path(run_dir)
     if not (run / "config.yaml").exists():
         _fail(f"{run} is not a run directory (no config.yaml)")
@@ -316,99 +208,53 @@ def _load_run(run_dir):
         cfg = _config.load(str(run / "config.yaml"))
     except _config.ConfigError as e:
         _fail(str(e))
-    model = _build_model_or_fail(cfg)
+    info = json.loads((run / "task.json").read_text()) if (run / "task.json").exists() else None
+    task = tasks.get(cfg, info)
+    model = _build_model_or_fail(task)
     from .train.checkpoint import checkpoint_exists, load_checkpoint  # noqa: PLC0415
     src = run / "best" if checkpoint_exists(run / "best") else run / "checkpoint"
     if not checkpoint_exists(src):
         _fail(f"{run} has no checkpoint (looked for {run / 'best'} and {run / 'checkpoint'})")
     load_checkpoint(src, model=model)
     model.eval()
-    return cfg, model
+    return task, model
 
 
 def cmd_evaluate(args) -> int:
-    cfg, model = _load_run(args.run_dir)
+    task, model = _load_run(args.run_dir)
     if args.data:
-        cfg.data.root = args.data
-    res = evaluate_model(model, build_data(cfg, train=False), _loss(cfg), batch_size=_eval_batch_size(cfg))
-    res.pop("_per_class")
-    cm = res.pop("_confusion_matrix")
+        task.cfg.data.root = args.data
+    try:
+        _, _, test = task.build_data()
+    except (FileNotFoundError, RuntimeError, ImportError) as e:
+        _fail(str(e), 1)
+    res = task.evaluate(model, test)
+    res.pop("_report", None)
+    res.pop("_files", None)
+    extra = {"confusion_matrix": res.pop("_confusion_matrix")} if "_confusion_matrix" in res else {}
     for k, v in res.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
     from .train.report import write_json  # noqa: PLC0415
-    write_json(Path(args.run_dir) / "evaluation.json", {**res, "confusion_matrix": cm})
+    write_json(Path(args.run_dir) / "evaluation.json", {**res, **extra})
     return 0
 
 
-def _read_input(path: Path) -> np.ndarray:
-    """An image file or .npy array -> float array (N, 28, 28) in [0, 1]."""
-    if path.suffix == ".npy":
-        a = np.load(path, allow_pickle=False)
-    else:
-        a = _read_image(path)
-    a = np.asarray(a)
-    if a.dtype == np.uint8 or a.max(initial=0) > 1.5:
-        a = a.astype(np.float32) / 255.0
-    a = a.astype(np.float32)
-    if a.ndim == 1 and a.size == 784:
-        a = a.reshape(1, 28, 28)
-    elif a.ndim == 2:
-        a = a[None]
-    elif a.ndim == 3 and a.shape[-1] in (1, 3, 4) and a.shape[:2] == (28, 28):
-        a = a[..., :3].mean(-1)[None] if a.shape[-1] != 1 else a[..., 0][None]
-    elif a.ndim == 4 and a.shape[1] == 1:
-        a = a[:, 0]
-    if a.ndim != 3 or a.shape[1:] != (28, 28):
-        raise ValueError(f"{path}: expected a 28x28 image (or N x 28 x 28 array), got shape {a.shape}")
-    return a
-
-
-def _read_image(path: Path) -> np.ndarray:
-    try:
-        from PIL import Image  # noqa: PLC0415 - optional
-        img = Image.open(path).convert("L")
-        if img.size != (28, 28):
-            img = img.resize((28, 28))
-        return np.asarray(img)
-    except ImportError:
-        pass
-    try:
-        import matplotlib.image as mpimg  # noqa: PLC0415 - optional; reads PNG without Pillow
-    except ImportError:
-        raise ValueError(f"{path}: reading images needs Pillow or matplotlib (pip install pillow); "
-                         ".npy arrays work without either") from None
-    a = mpimg.imread(path)
-    if a.ndim == 3:
-        a = a[..., :3].mean(-1)
-    return a
-
-
 def cmd_predict(args) -> int:
-    import nerve  # noqa: PLC0415
-    cfg, model = _load_run(args.run_dir)
-    names = class_names(cfg)
-    mean, std = _NORMALIZE[cfg.data.dataset] if cfg.data.normalize else (0.0, 1.0)
-    rows = []
-    for f in args.files:
-        p = Path(f)
-        if not p.exists():
-            _fail(f"{p}: no such file")
-        try:
-            x = _read_input(p)
-        except ValueError as e:
-            _fail(str(e))
-        x = nerve.tensor((x - mean) / std).unsqueeze(1)  # (N, 1, 28, 28): every model type takes images
-        bs = _eval_batch_size(cfg)
-        with nerve.no_grad():
-            probs = np.concatenate([nerve.softmax(model(x[i:i + bs]), dim=1).numpy() for i in range(0, len(x), bs)])
-        for i, pr in enumerate(probs):
-            k = int(pr.argmax())
-            label = f"{p}[{i}]" if len(probs) > 1 else str(p)
-            rows.append({"file": label, "class": k, "label": names[k], "probability": float(pr[k])})
-            if not args.json:
-                print(f"{label}: {names[k]} ({pr[k]:.3f})")
+    task, model = _load_run(args.run_dir)
+    inputs = list(args.inputs)
+    if not args.text:
+        for f in inputs:
+            if not Path(f).exists():
+                _fail(f"{f}: no such file")
+    try:
+        rows = task.predict(model, inputs, text=args.text)
+    except (ValueError, NotImplementedError) as e:
+        _fail(str(e))
     if args.json:
         print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(task.format_row(r))
     return 0
 
 
@@ -438,9 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir")
     e.add_argument("--data", help="folder with the dataset files")
     e.set_defaults(func=cmd_evaluate)
-    pr = sub.add_parser("predict", help="classify images or .npy arrays with a trained run")
+    pr = sub.add_parser("predict", help="use a trained run: classify images / .npy arrays or texts, translate, "
+                                        "or generate text from prompts")
     pr.add_argument("run_dir")
-    pr.add_argument("files", nargs="+")
+    pr.add_argument("inputs", nargs="+", metavar="INPUT", help="files (or texts with --text)")
+    pr.add_argument("--text", action="store_true", help="the inputs are texts (prompts, sentences), not files")
     pr.add_argument("--json", action="store_true", help="print the predictions as JSON only")
     pr.set_defaults(func=cmd_predict)
     c = sub.add_parser("configs", help="list built-in configs")

@@ -8,7 +8,24 @@ or a bad value raises ``ConfigError`` naming the key, e.g.
 Built-in configs live in ``nerve/configs/NAME.yaml`` (``fashion-mlp``, ``fashion-cnn``,
 ``fashion-resnet``); ``nerve train`` with no argument runs ``fashion-mlp``.
 
-``model.type`` picks the network, and with it the keys the ``model`` section takes:
+``data.dataset`` picks the task, and with it the keys the ``data`` section takes:
+
+* ``fashion-mnist`` (the default), ``mnist``: image classification (``root``, ``normalize``,
+  ``validation_split``, ``limit``, ``augment``).
+* ``fortunes-chars``: a character language model on Debian's fortunes (``seq_len``, ``stride``);
+  reports validation/test bits per character and writes generated samples.
+* ``fortunes-topic``: classify a fortune's topic (its file); ``tokenizer`` word/char, ``max_len``,
+  ``topics``; a bag-of-words logistic-regression baseline trains beside the model.
+* ``number-words``, ``dates``: seq2seq translation of spelled-out numbers / date formats to digits /
+  ISO dates (``samples``, ``max_value``); reports exact-match accuracy of greedy decoding.
+* ``seattle-weather``: forecast daily weather (``columns``, ``target``, ``input_len``, ``horizon``);
+  reports RMSE against the naive last-value baseline.
+
+The sequence datasets take ``root`` (your own files), ``validation_split`` / ``test_split``
+fractions, ``split_seed`` and ``limit``.
+
+``model.type`` picks the network, and with it the keys the ``model`` section takes (each task's
+first type is its default):
 
 * ``mlp`` (the default): ``hidden``, ``activation``, ``dropout``, ``batch_norm``.
 * ``cnn``: a VGG-style net, ``channels`` (one 3x3 conv + BatchNorm + activation each),
@@ -18,6 +35,13 @@ Built-in configs live in ``nerve/configs/NAME.yaml`` (``fashion-mlp``, ``fashion
   ``small_input`` (3x3 stride-1 stem, no max-pool) and ``zero_init_residual``.
 * ``zoo``: ``name`` (any constructor of ``nerve.vision.models``: lenet5, vgg_small, resnet18 ...)
   and its keyword ``args``.
+* ``vit``: a Vision Transformer (``patch_size``, ``d_model``, ``depth``, ``n_heads``, ``mlp_dim``).
+* language models: ``char_rnn`` (LSTM/GRU, ``cell``, ``hidden_size``, ``num_layers``), ``gpt``
+  (decoder-only Transformer; its context is ``data.seq_len``).
+* topic classifiers: ``rnn_classifier`` (GRU/LSTM), ``transformer_classifier`` (BERT-style
+  encoder), ``bag_of_words`` (logistic regression).
+* seq2seq: ``seq2seq_rnn`` (encoder-decoder with ``attention``), ``seq2seq_transformer``.
+* forecasting: ``rnn_forecaster``.
 
 Input channels, image size and the number of classes come from the dataset. A key of another
 model type is reported as such: ``model.channels: unknown key for model type 'mlp' (...);
@@ -53,6 +77,19 @@ class ConfigError(ValueError):
 IMAGE_SHAPES = {"fashion-mnist": (1, 28, 28), "mnist": (1, 28, 28)}
 NUM_CLASSES = {"fashion-mnist": 10, "mnist": 10}
 
+# The task each dataset poses, and the model types that fit each task (the first is the default).
+TASKS = {"fashion-mnist": "image", "mnist": "image", "fortunes-chars": "charlm", "fortunes-topic": "topic",
+         "number-words": "seq2seq", "dates": "seq2seq", "seattle-weather": "forecast"}
+TASK_MODELS = {"image": ("mlp", "cnn", "resnet", "zoo", "vit"), "charlm": ("char_rnn", "gpt"),
+               "topic": ("rnn_classifier", "transformer_classifier", "bag_of_words"),
+               "seq2seq": ("seq2seq_rnn", "seq2seq_transformer"), "forecast": ("rnn_forecaster",)}
+
+
+def task_of(cfg) -> str:
+    """The task of a validated config: image, charlm, topic, seq2seq or forecast."""
+    return TASKS[cfg.data.dataset]
+
+
 # model.type: zoo -> model.name: constructors of nerve.vision.models.
 ZOO = {"lenet5": "LeNet5", "vgg_small": "vgg_small", "alexnet_small": "alexnet_small", "resnet18": "resnet18",
        "resnet34": "resnet34", "resnet50": "resnet50", "mobilenet_small": "mobilenet_small",
@@ -65,6 +102,8 @@ AUGMENT_TRANSFORMS = {"random_crop": "RandomCrop", "random_horizontal_flip": "Ra
                       "gaussian_noise": "GaussianNoise", "color_jitter": "ColorJitter"}
 # The pydantic classes of each model type / transform (filled in when the schema is built).
 MODEL_CLASSES: dict = {}
+DATA_CLASSES: dict = {}
+_DATA_SCHEMAS: dict = {}  # the data union's tags -> schema
 AUGMENT_CLASSES: dict = {}
 
 
@@ -81,6 +120,13 @@ def _tag(field, default=None):
 
 
 _model_tag = _tag("type", "mlp")  # model.type (default 'mlp') picks which model schema validates the section
+_DATA_TAGS = {"fashion-mnist": "image", "mnist": "image", "number-words": "seq2seq", "dates": "seq2seq"}
+
+
+def _data_tag(v):
+    """data.dataset (default fashion-mnist) picks the data schema: image datasets share one, as do seq2seq ones."""
+    name = _tag("dataset", "fashion-mnist")(v)
+    return _DATA_TAGS.get(name, name)
 _aug_tag = _tag("name")           # data.augment[i].name picks the transform's schema
 
 
@@ -206,6 +252,7 @@ def _schema():
     ]
 
     class Data(Strict):
+        """Images (Fashion-MNIST, MNIST): the image classification task."""
         dataset: Literal["fashion-mnist", "mnist"] = "fashion-mnist"
         root: Optional[str] = None
         normalize: bool = True
@@ -219,6 +266,69 @@ def _schema():
         @classmethod
         def _augment_list(cls, v):
             return _augment_items(v)
+
+    class SplitData(Strict):
+        """Base of the sequence datasets: held-out fractions and a sample limit."""
+        root: Optional[str] = Field(None, description="a folder (or file) of your own data instead of the default")
+        validation_split: float = Field(0.05, gt=0.0, lt=0.5, description="fraction held out for validation")
+        test_split: float = Field(0.05, gt=0.0, lt=0.5, description="fraction held out for the test")
+        limit: Optional[int] = Field(None, gt=0, description="use only the first N training samples")
+        split_seed: int = Field(0, description="seed of the train/validation/test split")
+
+    class CharsData(SplitData):
+        """fortunes-chars: character language modelling on Debian's fortunes (split by fortune)."""
+        dataset: Literal["fortunes-chars"]
+        seq_len: int = Field(128, gt=1, description="characters per training window")
+        stride: Optional[int] = Field(None, gt=0, description="step between training windows (default seq_len)")
+
+    class TopicData(SplitData):
+        """fortunes-topic: which fortunes file (topic) a fortune comes from."""
+        dataset: Literal["fortunes-topic"]
+        topics: Optional[list[str]] = Field(None, description="topic files to use (default: all)")
+        tokenizer: Literal["word", "char"] = "word"
+        lowercase: bool = True
+        min_freq: int = Field(2, gt=0)
+        max_vocab: int = Field(30000, gt=4)
+        max_len: int = Field(128, gt=0, description="tokens kept per fortune (longer ones are truncated)")
+        max_chars: Optional[int] = Field(None, gt=0, description="skip fortunes longer than this")
+        baseline_epochs: int = Field(10, ge=0, description="epochs of the bag-of-words logistic-regression "
+                                                           "baseline trained beside the model (0: none)")
+
+    class Seq2SeqData(SplitData):
+        """number-words (spelled-out numbers -> digits) or dates (date formats -> ISO)."""
+        dataset: Literal["number-words", "dates"]
+        samples: int = Field(30000, gt=10, description="distinct pairs generated")
+        max_value: int = Field(999999, gt=0, description="number-words: largest number")
+        validation_split: float = Field(0.1, gt=0.0, lt=0.5)
+        test_split: float = Field(0.1, gt=0.0, lt=0.5)
+
+    class SeriesData(SplitData):
+        """seattle-weather: forecast daily series (vega_datasets' Seattle weather, or your own CSV as root)."""
+        dataset: Literal["seattle-weather"]
+        columns: list[str] = Field(default_factory=lambda: ["temp_max", "temp_min", "precipitation", "wind"],
+                                   description="input series")
+        target: list[str] = Field(default_factory=lambda: ["temp_max"], description="series to forecast")
+        input_len: int = Field(30, gt=0, description="days of history per sample")
+        horizon: int = Field(1, gt=0, description="days ahead to forecast")
+        validation_split: float = Field(0.15, gt=0.0, lt=0.5)
+        test_split: float = Field(0.15, gt=0.0, lt=0.5)
+
+        @pd.model_validator(mode="after")
+        def _target_in_columns(self):
+            missing = [t for t in self.target if t not in self.columns]
+            if missing:
+                raise ValueError(f"target {missing} must be among columns {self.columns}")
+            return self
+
+    data_classes = {"fashion-mnist": Data, "mnist": Data, "fortunes-chars": CharsData, "fortunes-topic": TopicData,
+                    "number-words": Seq2SeqData, "dates": Seq2SeqData, "seattle-weather": SeriesData}
+    DataSpec = Annotated[
+        Union[tuple(Annotated[c, pd.Tag(n)] for n, c in
+                    {"image": Data, "fortunes-chars": CharsData, "fortunes-topic": TopicData, "seq2seq": Seq2SeqData,
+                     "seattle-weather": SeriesData}.items())],
+        pd.Discriminator(_data_tag, custom_error_type="nerve_dataset",
+                         custom_error_message="unknown dataset; valid datasets: " + ", ".join(data_classes)),
+    ]
 
     activations = Literal["relu", "gelu", "silu", "tanh", "leaky_relu", "elu"]
 
@@ -295,7 +405,89 @@ def _schema():
                     raise ValueError(f"args.{k}: not an argument of {self.name} (accepted: {', '.join(accepted)})")
             return self
 
-    model_classes = {"mlp": MLPModel, "cnn": CNNModel, "resnet": ResNetModel, "zoo": ZooModel}
+    class ViTModel(Strict):
+        type: Literal["vit"]
+        patch_size: int = Field(7, gt=0, description="square patches; must divide the image size")
+        d_model: int = Field(64, gt=0)
+        depth: int = Field(4, gt=0, description="encoder layers")
+        n_heads: int = Field(4, gt=0)
+        mlp_dim: int = Field(128, gt=0)
+        dropout: float = Field(0.1, ge=0.0, lt=1.0)
+        pool: Literal["cls", "mean"] = "cls"
+
+    cells = Literal["lstm", "gru", "rnn"]
+
+    class CharRNNModel(Strict):
+        type: Literal["char_rnn"]
+        cell: cells = "lstm"
+        embed_dim: int = Field(128, gt=0)
+        hidden_size: int = Field(256, gt=0)
+        num_layers: int = Field(2, gt=0)
+        dropout: float = Field(0.0, ge=0.0, lt=1.0)
+        tie_weights: bool = False
+
+    class GPTModel(Strict):
+        type: Literal["gpt"]
+        d_model: int = Field(128, gt=0)
+        n_layers: int = Field(4, gt=0)
+        n_heads: int = Field(4, gt=0)
+        d_ff: Optional[int] = Field(None, gt=0, description="feed-forward width (default 4 * d_model)")
+        dropout: float = Field(0.1, ge=0.0, lt=1.0)
+        tie_weights: bool = True
+
+    class RNNClassifierModel(Strict):
+        type: Literal["rnn_classifier"]
+        cell: Literal["gru", "lstm", "rnn"] = "gru"
+        embed_dim: int = Field(128, gt=0)
+        hidden_size: int = Field(128, gt=0)
+        num_layers: int = Field(1, gt=0)
+        bidirectional: bool = True
+        dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+    class TransformerClassifierModel(Strict):
+        type: Literal["transformer_classifier"]
+        d_model: int = Field(128, gt=0)
+        n_layers: int = Field(2, gt=0)
+        n_heads: int = Field(4, gt=0)
+        d_ff: Optional[int] = Field(None, gt=0)
+        dropout: float = Field(0.1, ge=0.0, lt=1.0)
+        pooling: Literal["cls", "mean"] = "cls"
+
+    class BagOfWordsModel(Strict):
+        type: Literal["bag_of_words"]
+        binary: bool = False
+
+    class Seq2SeqRNNModel(Strict):
+        type: Literal["seq2seq_rnn"]
+        cell: Literal["lstm", "gru"] = "lstm"
+        embed_dim: int = Field(64, gt=0)
+        hidden_size: int = Field(128, gt=0)
+        num_layers: int = Field(1, gt=0)
+        attention: Literal["bahdanau", "luong", "none"] = "bahdanau"
+        bidirectional_encoder: bool = True
+        dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+    class Seq2SeqTransformerModel(Strict):
+        type: Literal["seq2seq_transformer"]
+        d_model: int = Field(128, gt=0)
+        nhead: int = Field(4, gt=0)
+        num_encoder_layers: int = Field(2, gt=0)
+        num_decoder_layers: int = Field(2, gt=0)
+        dim_feedforward: int = Field(256, gt=0)
+        dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+    class RNNForecasterModel(Strict):
+        type: Literal["rnn_forecaster"]
+        cell: Literal["lstm", "gru"] = "lstm"
+        hidden_size: int = Field(64, gt=0)
+        num_layers: int = Field(2, gt=0)
+        dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+    model_classes = {"mlp": MLPModel, "cnn": CNNModel, "resnet": ResNetModel, "zoo": ZooModel, "vit": ViTModel,
+                     "char_rnn": CharRNNModel, "gpt": GPTModel, "rnn_classifier": RNNClassifierModel,
+                     "transformer_classifier": TransformerClassifierModel, "bag_of_words": BagOfWordsModel,
+                     "seq2seq_rnn": Seq2SeqRNNModel, "seq2seq_transformer": Seq2SeqTransformerModel,
+                     "rnn_forecaster": RNNForecasterModel}
     ModelSpec = Annotated[
         Union[tuple(Annotated[c, pd.Tag(n)] for n, c in model_classes.items())],
         pd.Discriminator(_model_tag, custom_error_type="nerve_model_type",
@@ -330,7 +522,8 @@ def _schema():
         epochs: int = Field(10, gt=0)
         batch_size: int = Field(128, gt=0)
         seed: int = 0
-        loss: Literal["cross_entropy"] = "cross_entropy"
+        loss: Literal["cross_entropy", "mse"] = Field("cross_entropy", description="the loss of the "
+                                                       "classification and sequence tasks; mse for forecasting")
         label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
         l1: float = Field(0.0, ge=0.0)
         l2: float = Field(0.0, ge=0.0)
@@ -339,21 +532,30 @@ def _schema():
         scheduler: Scheduler = Field(default_factory=Scheduler)
         early_stopping: Optional[EarlyStopping] = None
         checkpoint_every: Optional[int] = Field(500, gt=0, description="steps between resumable checkpoints")
-        metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
+        metrics: Optional[list[str]] = Field(None, description="fit's metrics (default: the task's)")
 
     class Output(Strict):
         dir: Optional[str] = None
         plots: bool = True
+        samples: int = Field(5, ge=0, description="language models: generated samples written to samples.txt")
+        sample_length: int = Field(300, gt=0, description="characters per generated sample")
+        prompt: str = Field("", description="text each generated sample starts from")
+        temperature: float = Field(0.8, ge=0.0, description="sampling temperature (0: greedy)")
+        top_k: Optional[int] = Field(None, gt=0)
+        top_p: Optional[float] = Field(None, gt=0.0, le=1.0)
 
     class RunConfig(Strict):
         name: str = DEFAULT
         description: str = ""
-        data: Data = Field(default_factory=Data)
+        data: DataSpec = Field(default_factory=Data)
         model: ModelSpec = Field(default_factory=MLPModel)
         train: Train = Field(default_factory=Train)
         output: Output = Field(default_factory=Output)
 
     MODEL_CLASSES.update(model_classes)
+    DATA_CLASSES.update(data_classes)
+    _DATA_SCHEMAS.update({"image": Data, "fortunes-chars": CharsData, "fortunes-topic": TopicData,
+                          "seq2seq": Seq2SeqData, "seattle-weather": SeriesData})
     AUGMENT_CLASSES.update(aug_classes)
     return RunConfig
 
@@ -377,6 +579,13 @@ def _extra_hint(kind, tag, key) -> str:
         if owners:
             hint += f"; '{key}' belongs to model type {' / '.join(owners)}"
         return hint
+    if kind == "data":
+        valid = [k for k in _DATA_SCHEMAS[tag].model_fields if k != "dataset"]
+        owners = sorted({n for n, c in DATA_CLASSES.items() if c is not _DATA_SCHEMAS[tag] and key in c.model_fields})
+        hint = f" for dataset '{tag}' (its keys: {', '.join(valid)})"
+        if owners:
+            hint += f"; '{key}' belongs to dataset {' / '.join(owners)}"
+        return hint
     if kind == "augment":
         valid = [k for k in AUGMENT_CLASSES[tag].model_fields if k != "name"]
         return f" (its arguments: {', '.join(valid) or 'none'})"
@@ -392,6 +601,11 @@ def _format_errors(err, source: str) -> str:
         kind = tag = None
         if len(loc) >= 2 and loc[0] == "model" and loc[1] in MODEL_CLASSES:
             kind, tag = "model", loc.pop(1)
+        elif len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_SCHEMAS:
+            kind, tag = "data", loc.pop(1)
+            if kind == "data" and len(loc) >= 4 and loc[1] == "augment" and isinstance(loc[2], int) \
+                    and loc[3] in AUGMENT_CLASSES:
+                kind, tag = "augment", loc.pop(3)
         elif (len(loc) >= 4 and loc[:2] == ["data", "augment"] and isinstance(loc[2], int)
               and loc[3] in AUGMENT_CLASSES):
             kind, tag = "augment", loc.pop(3)
@@ -401,6 +615,9 @@ def _format_errors(err, source: str) -> str:
         elif typ == "nerve_model_type":
             loc.append("type")
             got = _model_tag(got)
+        elif typ == "nerve_dataset":
+            loc.append("dataset")
+            got = _tag("dataset")(got)
         elif typ == "nerve_augment_name":
             got = _aug_tag(got)
             loc.append("name")
@@ -421,21 +638,49 @@ def _format_errors(err, source: str) -> str:
 
 
 def _check_shapes(cfg, source: str) -> None:
-    """Checks across sections: augmentation keeps the image size, the CNN's max-pools fit it."""
+    """Checks across sections: the model type fits the dataset's task, augmentation keeps the image size,
+    the CNN's max-pools and the ViT's patches fit it, attention heads divide the width."""
+    def bad(key, msg):
+        raise ConfigError(f"invalid config {source}:\n  {key}: {msg}")
+
+    task, m = task_of(cfg), cfg.model
+    if m.type not in TASK_MODELS[task]:
+        bad("model.type", f"'{m.type}' does not fit dataset {cfg.data.dataset} (a {task} task); model types for it: "
+                          + ", ".join(TASK_MODELS[task]))
+    want_loss = "mse" if task == "forecast" else "cross_entropy"
+    if cfg.train.loss != want_loss:
+        bad("train.loss", f"'{cfg.train.loss}' does not fit dataset {cfg.data.dataset}; use {want_loss}")
+    heads = {"gpt": "n_heads", "transformer_classifier": "n_heads", "vit": "n_heads", "seq2seq_transformer": "nhead"}
+    if m.type in heads and m.d_model % getattr(m, heads[m.type]):
+        bad(f"model.{heads[m.type]}", f"{getattr(m, heads[m.type])} heads must divide d_model={m.d_model}")
+    if task != "image":
+        return
     _, h, w = IMAGE_SHAPES[cfg.data.dataset]
     for i, a in enumerate(cfg.data.augment):
         size = a.size if a.name == "random_crop" else None
         if size is not None and tuple(size if isinstance(size, (tuple, list)) else (size, size)) != (h, w):
-            raise ConfigError(f"invalid config {source}:\n  data.augment.{i}.size: the training images must keep "
-                              f"the {h}x{w} size of the test images (got {size!r}); leave size out, and let "
-                              "padding set the shift range")
-    m = cfg.model
+            bad(f"data.augment.{i}.size", f"the training images must keep the {h}x{w} size of the test images "
+                                          f"(got {size!r}); leave size out, and let padding set the shift range")
     if m.type == "cnn" and m.pool_every:
         pools = len(m.channels) // m.pool_every
         if min(h, w) >> pools < 1:
-            raise ConfigError(f"invalid config {source}:\n  model.channels: {len(m.channels)} convs with a max-pool "
-                              f"every {m.pool_every} halve the {h}x{w} images of {cfg.data.dataset} {pools} times, "
-                              f"below 1x1; use fewer convs or a larger model.pool_every")
+            bad("model.channels", f"{len(m.channels)} convs with a max-pool every {m.pool_every} halve the {h}x{w} "
+                                  f"images of {cfg.data.dataset} {pools} times, below 1x1; use fewer convs or a larger "
+                                  "model.pool_every")
+    if m.type == "vit" and (h % m.patch_size or w % m.patch_size):
+        bad("model.patch_size", f"{m.patch_size} must divide the {h}x{w} images of {cfg.data.dataset}")
+
+
+def _default_model_type(raw: dict) -> dict:
+    """A model section without ``type`` gets the first model type of the dataset's task (mlp for images)."""
+    data, model = raw.get("data"), raw.get("model")
+    dataset = data.get("dataset") if isinstance(data, dict) else None
+    task = TASKS.get(dataset) if isinstance(dataset, str) else None
+    if task is None or task == "image" or (isinstance(model, dict) and "type" in model):
+        return raw
+    if model is not None and not isinstance(model, dict):
+        return raw
+    return {**raw, "model": {**(model or {}), "type": TASK_MODELS[task][0]}}
 
 
 def validate(raw: dict, source: str = "") -> Any:
@@ -443,6 +688,7 @@ def validate(raw: dict, source: str = "") -> Any:
     pd = _pydantic()
     if not isinstance(raw, dict):
         raise ConfigError(f"config {source}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw = _default_model_type(raw)
     try:
         cfg = schema().model_validate(raw)
     except pd.ValidationError as e:

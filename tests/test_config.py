@@ -97,8 +97,8 @@ def test_resnet_type_runs_one_training_batch():
 
 
 @pytest.mark.parametrize("override, pattern", [
-    ({"model.type": "transformer"}, r"model\.type: unknown model type; valid types: mlp, cnn, resnet, zoo "
-                                    r"\(got 'transformer'\)"),
+    ({"model.type": "transformer"}, r"model\.type: unknown model type; valid types: mlp, cnn, resnet, zoo, vit, "
+                                    r"char_rnn, .*rnn_forecaster \(got 'transformer'\)"),
     ({"model.channels": [8]}, r"model\.channels: unknown key for model type 'mlp' .*belongs to model type cnn"),
     ({"model": {"type": "cnn", "widths": [8]}}, r"model\.widths: unknown key for model type 'cnn' \(its keys: type, "
                                                 r"channels"),

@@ -1,0 +1,132 @@
+"""One training step of two sequence models, nerve vs PyTorch CPU (issue 5).
+
+(a) 2-layer LSTM language model: Embedding(100, 128), LSTM(128, 256, num_layers=2, batch_first=True),
+    Linear(256, 100); batch 32 of 64 tokens, next-token cross-entropy.
+(b) 4-layer Transformer encoder: Embedding(1000, 256), TransformerEncoder of 4
+    TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024, dropout=0.0, batch_first=True),
+    Linear(256, 1000); batch 16 of 128 tokens, per-token cross-entropy.
+A step is forward, CrossEntropyLoss, backward, Adam step, zero_grad, written identically against both
+libraries, from identical weights on the same batch (parameters checked equal after the first steps).
+
+Target: nerve time / PyTorch time <= 1.0.
+
+Run: python benchmarks/bench_seq_step.py [--rounds N] [--only a|b] [--label TEXT] [--no-write]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import nerve  # noqa: E402
+from benchmarks.common import cli_command, compare, write_section  # noqa: E402
+
+
+def lstm_lm(lib):
+    nn = lib.nn
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(100, 128)
+            self.rnn = nn.LSTM(128, 256, num_layers=2, batch_first=True)
+            self.head = nn.Linear(256, 100)
+
+        def forward(self, x):
+            out, _ = self.rnn(self.emb(x))
+            return self.head(out)
+
+    return LM()
+
+
+def transformer_encoder(lib):
+    nn = lib.nn
+
+    class Enc(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(1000, 256)
+            layer = nn.TransformerEncoderLayer(256, 4, dim_feedforward=1024, dropout=0.0, batch_first=True)
+            self.enc = nn.TransformerEncoder(layer, num_layers=4, enable_nested_tensor=False)
+            self.head = nn.Linear(256, 1000)
+
+        def forward(self, x):
+            return self.head(self.enc(self.emb(x)))
+
+    return Enc()
+
+
+def make_step(lib, model, x, y, vocab):
+    loss_fn = lib.nn.CrossEntropyLoss()
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        loss = loss_fn(model(x).reshape(-1, vocab), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+    return step
+
+
+NETS = {"a": ("(a) 2-layer LSTM LM, emb 128, hidden 256, seq 64, batch 32, vocab 100", lstm_lm, (32, 64), 100),
+        "b": ("(b) 4-layer Transformer encoder, d_model 256, 4 heads, ff 1024, seq 128, batch 16, vocab 1000",
+              transformer_encoder, (16, 128), 1000)}
+
+
+def pair(build, shape, vocab):
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    tm = build(torch)
+    nm = build(nerve)
+    nm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x = rng.integers(0, vocab, shape)
+    y = rng.integers(0, vocab, shape)
+    ts = make_step(torch, tm, torch.from_numpy(x), torch.from_numpy(y), vocab)
+    ns = make_step(nerve, nm, nerve.tensor(x), nerve.tensor(y), vocab)
+    for _ in range(2):
+        lt = ts()
+        ln = ns()
+        np.testing.assert_allclose(float(ln), float(lt), rtol=1e-3)
+    for (k, a), b in zip(tm.state_dict().items(), nm.state_dict().values()):
+        np.testing.assert_allclose(b.numpy(), a.detach().numpy(), rtol=2e-3, atol=2e-4, err_msg=k)
+    return ns, ts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--only", choices=sorted(NETS))
+    ap.add_argument("--label", default="")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    nerve.backend.retain_freed_memory()
+    rows = []
+    for key, (name, build, shape, vocab) in NETS.items():
+        if args.only and key != args.only:
+            continue
+        ns, ts = pair(build, shape, vocab)
+        mn, mt, r = compare(ns, ts, rounds=args.rounds, inner=2, warmup=1, settle=True)
+        rows.append((name, mn, mt, r))
+        print(f"{name}: nerve {mn * 1e3:.1f} ms  torch {mt * 1e3:.1f} ms  ratio {r:.2f}", flush=True)
+    table = ("| benchmark | nerve (ms) | PyTorch (ms) | nerve / PyTorch | target |\n"
+             "|---|---|---|---|---|\n")
+    for name, a, b, ratio in rows:
+        table += f"| {name} | {a * 1e3:.1f} | {b * 1e3:.1f} | **{ratio:.2f}** | <= 1.0 |\n"
+    print(table)
+    if not args.no_write and not args.only:
+        met = all(r[3] <= 1.0 for r in rows)
+        notes = ((f"Formulation measured: {args.label}. " if args.label else "")
+                 + f"Load average {os.getloadavg()[0]:.2f} at the end of the run"
+                 + ("." if met else "; the time target is not met yet.")
+                 + "\n\nEach timing is one untimed step then two timed ones, libraries alternating, medians over rounds.")
+        write_section("Sequence model training step (issue 5)", cli_command(), table, notes)
+
+
+if __name__ == "__main__":
+    main()
