@@ -117,8 +117,8 @@ def _augment_names(spec):
 
 
 def write_report(path, *, name: str, summary: dict, config: dict, class_names=None, per_class=None,
-                 files=()) -> None:
-    """A short Markdown report: what ran, how long, and how well it did."""
+                 files=(), notes=()) -> None:
+    """A short Markdown report: what ran, how long, and how well it did (``notes``: the task's own lines)."""
     lines = [f"# Run report: {name}", ""]
     desc = config.get("description")
     if desc:
@@ -151,6 +151,8 @@ def write_report(path, *, name: str, summary: dict, config: dict, class_names=No
         for i, c in enumerate(class_names):
             lines.append(f"| {c} | {per_class['precision'][i]:.3f} | {per_class['recall'][i]:.3f} | "
                          f"{per_class['f1'][i]:.3f} |")
+    if notes:
+        lines += [""] + list(notes)
     if files:
         lines += ["", "## Files", ""] + [f"- `{f}`" for f in files]
     atomic_write_text(path, "\n".join(lines) + "\n")
