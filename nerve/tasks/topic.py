@@ -7,6 +7,8 @@ reported as ``test_baseline_accuracy``: the bar a sequence model has to clear.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ._text import PaddedSequences, limited, split_fractions, tokenizer_from_info, tokenizer_to_info
 from .base import Task
 
@@ -40,7 +42,7 @@ class TopicTask(Task):
         if list(sp["train"].topics) != self.info["topics"]:
             raise ValueError(f"fortunes-topic: the topics found ({', '.join(sp['train'].topics)}) differ from the "
                              f"ones the model was trained on ({', '.join(self.info['topics'])})")
-        out = [PaddedSequences(self._encode(sp[s].texts), sp[s].targets.numpy()) for s in ("train", "val", "test")]
+        out = [PaddedSequences(self._encode(sp[s].texts), np.asarray(sp[s].targets, dtype=np.int64)) for s in ("train", "val", "test")]
         return limited(out[0], d.limit), out[1], out[2]
 
     def _model(self, m):
