@@ -22,7 +22,7 @@ from .autograd.printing import get_printoptions, printoptions, set_printoptions 
 from . import ops  # noqa: F401  (attaches Tensor methods)
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
-from . import data, utils, vision  # noqa: F401
+from . import data, text, utils, vision  # noqa: F401
 from . import train  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401

@@ -16,15 +16,23 @@ Example:
     >>> loss_fn = nerve.nn.CrossEntropyLoss(weight=nd.class_weights(train_ds.targets))
     >>> pre.save("preprocessing.json")              # beside the model's weights
 """
-from . import csv, preprocessing, split, table, weights  # noqa: F401
+from . import csv, preprocessing, seq2seq, split, table, timeseries, weights  # noqa: F401
 from .csv import read_csv
 from .dataset import TabularDataset
 from .preprocessing import (
     ColumnTransformer, LabelEncoder, MinMaxScaler, NotFittedError, OneHotEncoder, Pipeline, SimpleImputer,
     StandardScaler, Transformer, drop_missing_rows, load_transformer,
 )
+from .seq2seq import (
+    DateFormatDataset, NumberWordsDataset, Seq2SeqDataset, char_vocab, exact_match, format_date, number_to_words,
+    words_to_number,
+)
 from .split import KFold, StratifiedKFold, cross_validate, train_test_split, train_val_test_split
 from .table import Table
+from .timeseries import (
+    Standardizer, WindowDataset, chronological_split, load_series_csv, mae, naive_forecast, rmse, seasonal_naive,
+    seattle_weather,
+)
 from .weights import class_weights, sample_weights
 
 __all__ = [
@@ -32,4 +40,8 @@ __all__ = [
     "SimpleImputer", "StandardScaler", "StratifiedKFold", "Table", "TabularDataset", "Transformer", "class_weights",
     "cross_validate", "drop_missing_rows", "load_transformer", "read_csv", "sample_weights", "train_test_split",
     "train_val_test_split",
+    # sequence tasks: time series windows and character-level seq2seq
+    "DateFormatDataset", "NumberWordsDataset", "Seq2SeqDataset", "Standardizer", "WindowDataset", "char_vocab",
+    "chronological_split", "exact_match", "format_date", "load_series_csv", "mae", "naive_forecast",
+    "number_to_words", "rmse", "seasonal_naive", "seattle_weather", "words_to_number",
 ]

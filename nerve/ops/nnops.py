@@ -31,6 +31,7 @@ from ..autograd.tensor import Tensor, wrap
 from ..backend import dtypes as _dt
 from ._helpers import attach, register_methods, result_dtype, wrap_dim, xp_of
 from .elementwise import exp, rsqrt, sigmoid, where
+from .index import _scatter_add_into
 from .linalg import matmul
 from .shape import cast, reshape, transpose, unsqueeze
 
@@ -381,11 +382,8 @@ def pick(input, dim, idx):
 
 
 def _scatter_add(xp, out, index_tuple, values):
-    if xp is np:
-        np.add.at(out, index_tuple, values)
-    else:  # pragma: no cover - GPU only
-        import cupyx  # noqa: PLC0415
-        cupyx.scatter_add(out, index_tuple, values)
+    # Sort + reduceat / bincount instead of np.add.at: several times faster for embedding gradients.
+    _scatter_add_into(out, index_tuple, values)
 
 
 class IndexSelectBackward(Node):
