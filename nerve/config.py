@@ -724,7 +724,8 @@ def load(name_or_path: Optional[str] = None, overrides: Optional[dict] = None) -
 
     Args:
         name_or_path: ``None`` (the default ``fashion-mlp``), a built-in name, or a file path.
-        overrides: ``{"train.epochs": 3, ...}``; each key must exist in the schema.
+        overrides: ``{"train.epochs": 3, ...}``; each key must exist in the schema. Overriding
+            ``model.type`` with another type drops the file's other model keys (they belong to its type).
     """
     name_or_path = name_or_path or DEFAULT
     path = Path(name_or_path)
@@ -738,7 +739,12 @@ def load(name_or_path: Optional[str] = None, overrides: Optional[dict] = None) -
             raise ConfigError(f"unknown config '{name_or_path}': not a file, and not a built-in config "
                               f"(built-ins: {', '.join(builtin_names())})")
         raw, source = _read(builtin), f"'{name_or_path}'"
-    for key, value in (overrides or {}).items():
+    overrides = dict(overrides or {})
+    model = raw.get("model")
+    if "model.type" in overrides and isinstance(model, dict) and model.get("type", "mlp") != overrides["model.type"]:
+        # Another model type: the file's model keys belong to its own type; start from the new type's defaults.
+        raw["model"] = {}
+    for key, value in overrides.items():
         _set_dotted(raw, key, value)
     return validate(raw, source)
 

@@ -51,6 +51,11 @@ def test_sequence_config_errors_name_the_key(raw, pattern):
         C.validate(raw)
 
 
+def test_overriding_the_model_type_drops_the_files_model_keys():
+    cfg = C.load("fortunes-topic", {"model.type": "transformer_classifier", "model.d_model": 64})
+    assert cfg.model.type == "transformer_classifier" and cfg.model.d_model == 64 and cfg.model.n_layers == 2
+
+
 def test_model_type_defaults_to_the_tasks_first():
     assert C.validate({"data": {"dataset": "fortunes-topic"}}).model.type == "rnn_classifier"
     assert C.validate({"data": {"dataset": "dates"}}).model.type == "seq2seq_rnn"
@@ -76,7 +81,7 @@ def test_fortunes_charlm_small(tmp_path, model):
     assert samples.count("--- sample") == 2
     ev = run_cli("evaluate", str(out))
     bpc = float(next(line for line in ev.stdout.splitlines() if line.startswith("test_bits_per_char")).split()[-1])
-    assert abs(bpc - s["test_bits_per_char"]) < 1e-6
+    assert abs(bpc - s["test_bits_per_char"]) < 1e-4  # printed with 4 decimals
     rows = json.loads(run_cli("predict", str(out), "--text", "The computer ", "--json").stdout)
     assert rows[0]["text"].startswith("The computer ") and len(rows[0]["text"]) > len("The computer ")
 
@@ -131,7 +136,9 @@ def test_seattle_weather_forecast_small(tmp_path):
                     reason="apt-get install dataset-fashion-mnist")
 def test_fashion_vit_small(tmp_path):
     out = tmp_path / "run"
-    run_cli("train", "fashion-vit", "--epochs", "1", "--limit", "512", "--set", "model.d_model=32",
+    run_cli("train", "fashion-vit", "--epochs", "2", "--limit", "1024", "--set", "model.d_model=32",
+            "--set", "train.scheduler.warmup_epochs=0", "--set", "train.optimizer.lr=0.003", "--set", "model.dropout=0",
+            "--set", "train.label_smoothing=0",
             "--set", "model.depth=1", "--set", "model.mlp_dim=32", "--set", "model.patch_size=7",
             "--set", "output.plots=false", "--quiet", "--out", str(out))
     s = _summary(out)
