@@ -1,0 +1,530 @@
+"""Whole-sequence recurrences (LSTM, GRU, Elman RNN) as one autograd node per layer and direction.
+
+``rnn_sequence`` runs the recurrence of one layer in one direction over a whole sequence whose input
+projection ``xproj = x @ W_ih^T + b`` (all time steps, one GEMM, done by the caller with ``linear``)
+is given. The forward loops over time on raw arrays: one ``h @ W_hh^T`` GEMM into a preallocated
+buffer and a few in-place elementwise passes per step, saving the activated gates and states.
+As a chain of per-step nerve ops the same work recorded about twenty nodes per step, and backward
+walked them one by one (benchmarks/bench_seq_step.py).
+
+Backward is the usual backpropagation through time. Without ``create_graph`` it runs as a raw-array
+loop too (one ``dz @ W_hh`` GEMM per step, and ``dW_hh`` as one GEMM over all steps at the end). Under
+``create_graph`` (grad mode on inside backward, the convention of nnops.BatchNormBackward) the states are
+recomputed from the saved inputs with nerve ops and the same BPTT is written with nerve ops, so second
+derivatives are right.
+
+The output is one tensor ``Y`` of shape (T + 1, B, H) (GRU, RNN) or (T + 2, B, H) (LSTM): ``Y[:T]`` are
+the outputs by time, ``Y[T]`` the final hidden state and ``Y[T + 1]`` the final cell state (a node has
+exactly one output; the caller takes views).
+
+Packed sequences: ``batch_sizes[t]`` rows are active at time ``t`` (the batch is sorted by decreasing
+length). Inactive rows keep their state unchanged and output zeros, so the forward direction ends each
+row at its own last step and the reverse direction starts each row at its own last step from h0.
+
+Gate order and formulas are PyTorch's: LSTM (i, f, g, o), ``c' = f c + i g``, ``h' = o tanh(c')``;
+GRU (r, z, n), ``n = tanh(x_n + r (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``; RNN ``h' = act(x + W h)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import grad_mode as gm
+from ..autograd.node import Node
+from ..autograd.tensor import wrap
+from ._helpers import attach
+
+__all__: list = []
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+_blas = None
+
+
+def _blas_controllers():
+    """threadpoolctl's controllers of the loaded BLAS libraries (empty without threadpoolctl)."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        except Exception:  # noqa: BLE001 - any failure: leave BLAS threading alone
+            _blas = []
+    return _blas
+
+
+class _SerialBlas:
+    """Run the per-step GEMMs (B x H by H x G*H, ~0.2 ms each) on one BLAS thread.
+
+    Waking and joining OpenBLAS's worker threads for every small GEMM cost more than it saved:
+    the LSTM benchmark step took 552 ms wall with 2 BLAS threads and 226 ms with 1 on the busy
+    2-core machine. The big whole-sequence GEMMs (input projection, dW) keep all threads.
+    """
+
+    def __enter__(self):
+        self.saved = []
+        for c in _blas_controllers():
+            n = c.num_threads
+            if n != 1:
+                c.set_num_threads(1)
+                self.saved.append((c, n))
+        return self
+
+    def __exit__(self, *exc):
+        for c, n in self.saved:
+            c.set_num_threads(n)
+
+
+def _order(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _lstm_consts(H, dt):
+    # sigmoid(x) = 0.5 tanh(x / 2) + 0.5: one tanh over all four gates, scaled by s, then g -> a g + b
+    s = np.full(4 * H, 0.5, dt)
+    s[2 * H:3 * H] = 1.0
+    b = np.full(4 * H, 0.5, dt)
+    b[2 * H:3 * H] = 0.0
+    q = np.zeros(4 * H, dt)  # derivative factor (1 - G)(G + q): sigmoid G(1-G), tanh (1-G)(1+G)
+    q[2 * H:3 * H] = 1.0
+    return s, b, q
+
+
+# ============================================================================ raw forward
+def _fwd_lstm(X, W, h0, c0, reverse, bs):
+    T, B, G4 = X.shape
+    H = G4 // 4
+    dt = X.dtype
+    s, b, _ = _lstm_consts(H, dt)
+    Xs = X * s
+    WsT = (W * s[:, None]).T
+    S = np.empty((T + 1, B, H), dt)
+    Cs = np.empty((T + 1, B, H), dt)
+    Gt = np.empty((T, B, G4), dt)
+    TC = np.empty((T, B, H), dt)
+    S[0] = h0
+    Cs[0] = c0
+    Y = np.empty((T + 2, B, H), dt)
+    tmp = np.empty((B, H), dt)
+    with _SerialBlas():
+        for k, t in enumerate(_order(T, reverse)):
+            g = Gt[k]
+            np.matmul(S[k], WsT, out=g)
+            g += Xs[t]
+            np.tanh(g, out=g)
+            g *= s
+            g += b
+            c = Cs[k + 1]
+            np.multiply(g[:, H:2 * H], Cs[k], out=c)
+            np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=tmp)
+            c += tmp
+            tc = TC[k]
+            np.tanh(c, out=tc)
+            h = S[k + 1]
+            np.multiply(g[:, 3 * H:], tc, out=h)
+            if bs is not None:
+                n = bs[t]
+                if n < B:
+                    c[n:] = Cs[k][n:]
+                    h[n:] = S[k][n:]
+                    Y[t, :n] = h[:n]
+                    Y[t, n:] = 0
+                    continue
+                Y[t] = h
+    if bs is None:
+        Y[:T] = S[:0:-1] if reverse else S[1:]
+    Y[T] = S[T]
+    Y[T + 1] = Cs[T]
+    return Y, (S, Cs, Gt, TC)
+
+
+def _fwd_gru(X, W, b_hh, h0, reverse, bs):
+    T, B, G3 = X.shape
+    H = G3 // 3
+    dt = X.dtype
+    WT = W.T
+    S = np.empty((T + 1, B, H), dt)
+    HP = np.empty((T, B, G3), dt)
+    RZ = np.empty((T, B, 2 * H), dt)
+    N = np.empty((T, B, H), dt)
+    S[0] = h0
+    Y = np.empty((T + 1, B, H), dt)
+    with _SerialBlas():
+        for k, t in enumerate(_order(T, reverse)):
+            hp = HP[k]
+            np.matmul(S[k], WT, out=hp)
+            if b_hh is not None:
+                hp += b_hh
+            rz = RZ[k]
+            np.add(X[t, :, :2 * H], hp[:, :2 * H], out=rz)
+            rz *= 0.5
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            n = N[k]
+            np.multiply(rz[:, :H], hp[:, 2 * H:], out=n)
+            n += X[t, :, 2 * H:]
+            np.tanh(n, out=n)
+            h = S[k + 1]
+            np.subtract(S[k], n, out=h)
+            h *= rz[:, H:]
+            h += n
+            if bs is not None:
+                m = bs[t]
+                if m < B:
+                    h[m:] = S[k][m:]
+                    Y[t, :m] = h[:m]
+                    Y[t, m:] = 0
+                    continue
+                Y[t] = h
+    if bs is None:
+        Y[:T] = S[:0:-1] if reverse else S[1:]
+    Y[T] = S[T]
+    return Y, (S, HP, RZ, N)
+
+
+def _fwd_rnn(X, W, h0, reverse, bs, relu):
+    T, B, H = X.shape
+    dt = X.dtype
+    WT = W.T
+    S = np.empty((T + 1, B, H), dt)
+    S[0] = h0
+    Y = np.empty((T + 1, B, H), dt)
+    with _SerialBlas():
+        for k, t in enumerate(_order(T, reverse)):
+            h = S[k + 1]
+            np.matmul(S[k], WT, out=h)
+            h += X[t]
+            if relu:
+                np.maximum(h, 0, out=h)
+            else:
+                np.tanh(h, out=h)
+            if bs is not None:
+                m = bs[t]
+                if m < B:
+                    h[m:] = S[k][m:]
+                    Y[t, :m] = h[:m]
+                    Y[t, m:] = 0
+                    continue
+                Y[t] = h
+    if bs is None:
+        Y[:T] = S[:0:-1] if reverse else S[1:]
+    Y[T] = S[T]
+    return Y, (S,)
+
+
+# ============================================================================ raw backward
+def _prev_by_time(S, reverse):
+    """The state before each time step, indexed by time, as a contiguous (T, B, H) array."""
+    return np.ascontiguousarray(S[-2::-1]) if reverse else S[:-1]
+
+
+def _bwd_lstm(gY, W, saved, reverse, bs):
+    S, Cs, Gt, TC = saved
+    T, B, G4 = Gt.shape
+    H = G4 // 4
+    dt = Gt.dtype
+    _, _, q = _lstm_consts(H, dt)
+    dX = np.empty((T, B, G4), dt)
+    dh = np.array(gY[T], dt)
+    dc = np.array(gY[T + 1], dt)
+    t1 = np.empty((B, G4), dt)
+    tmp = np.empty((B, H), dt)
+    with _SerialBlas():
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            m = B if bs is None else bs[t]
+            if m == B:
+                dh += gY[t]
+            else:
+                dh[:m] += gY[t, :m]
+            g = Gt[k]
+            dz = dX[t]
+            tc = TC[k]
+            # dc += dh * o * (1 - tanh(c)^2)
+            np.multiply(tc, tc, out=tmp)
+            np.subtract(1, tmp, out=tmp)
+            tmp *= g[:, 3 * H:]
+            tmp *= dh
+            if m < B:
+                tmp[m:] = 0
+            dc += tmp
+            np.multiply(dh, tc, out=dz[:, 3 * H:])
+            np.multiply(dc, g[:, 2 * H:3 * H], out=dz[:, :H])
+            np.multiply(dc, Cs[k], out=dz[:, H:2 * H])
+            np.multiply(dc, g[:, :H], out=dz[:, 2 * H:3 * H])
+            np.subtract(1, g, out=t1)
+            dz *= t1
+            np.add(g, q, out=t1)
+            dz *= t1
+            if m < B:
+                dz[m:] = 0
+                dcn = dc * g[:, H:2 * H]
+                dcn[m:] = dc[m:]
+                dhn = dz @ W
+                dhn[m:] = dh[m:]
+                dc, dh = dcn, dhn
+            else:
+                dc *= g[:, H:2 * H]
+                np.matmul(dz, W, out=dh)
+    dW = dX.reshape(T * B, G4).T @ _prev_by_time(S, reverse).reshape(T * B, H)
+    return dX, dh, dc, dW, None
+
+
+def _bwd_gru(gY, W, saved, reverse, bs, need_b):
+    S, HP, RZ, N = saved
+    T, B, G3 = HP.shape
+    H = G3 // 3
+    dt = HP.dtype
+    dX = np.empty((T, B, G3), dt)
+    dHP = np.empty((T, B, G3), dt)
+    dh = np.array(gY[T], dt)
+    t1 = np.empty((B, H), dt)
+    t2 = np.empty((B, 2 * H), dt)
+    with _SerialBlas():
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            m = B if bs is None else bs[t]
+            if m == B:
+                dh += gY[t]
+            else:
+                dh[:m] += gY[t, :m]
+            rz, n, hp = RZ[k], N[k], HP[k]
+            dx, dhp = dX[t], dHP[k]
+            r, z = rz[:, :H], rz[:, H:]
+            # dn_pre = dh (1 - z) (1 - n^2)
+            dnp = dx[:, 2 * H:]
+            np.multiply(n, n, out=t1)
+            np.subtract(1, t1, out=t1)
+            np.subtract(1, z, out=dnp)
+            dnp *= t1
+            dnp *= dh
+            np.multiply(dnp, r, out=dhp[:, 2 * H:])
+            # dr = dn_pre * hn, dz = dh (h - n); both times s (1 - s)
+            np.multiply(dnp, hp[:, 2 * H:], out=dx[:, :H])
+            np.subtract(S[k], n, out=dx[:, H:2 * H])
+            dx[:, H:2 * H] *= dh
+            np.subtract(1, rz, out=t2)
+            t2 *= rz
+            dx[:, :2 * H] *= t2
+            if m < B:
+                dx[m:] = 0
+                dhp[m:] = 0
+            dhp[:, :2 * H] = dx[:, :2 * H]
+            if m < B:
+                dhn = dh * z
+                dhn += dhp @ W
+                dhn[m:] = dh[m:]
+                dh = dhn
+            else:
+                dh *= z
+                dh += dhp @ W
+    dHPt = dHP.reshape(T * B, G3)
+    dW = dHPt.T @ S[:-1].reshape(T * B, H)
+    db = dHPt.sum(0) if need_b else None
+    return dX, dh, None, dW, db
+
+
+def _bwd_rnn(gY, W, saved, reverse, bs, relu):
+    (S,) = saved
+    T1, B, H = S.shape
+    T = T1 - 1
+    dt = S.dtype
+    dX = np.empty((T, B, H), dt)
+    dh = np.array(gY[T], dt)
+    with _SerialBlas():
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            m = B if bs is None else bs[t]
+            if m == B:
+                dh += gY[t]
+            else:
+                dh[:m] += gY[t, :m]
+            dz = dX[t]
+            h = S[k + 1]
+            if relu:
+                np.multiply(dh, h > 0, out=dz)
+            else:
+                np.multiply(h, h, out=dz)
+                np.subtract(1, dz, out=dz)
+                dz *= dh
+            if m < B:
+                dz[m:] = 0
+                dhn = dz @ W
+                dhn[m:] = dh[m:]
+                dh = dhn
+            else:
+                np.matmul(dz, W, out=dh)
+    dW = dX.reshape(T * B, H).T @ _prev_by_time(S, reverse).reshape(T * B, H)
+    return dX, dh, None, dW, None
+
+
+# ============================================================================ composite (create_graph)
+def _composite(mode, x, w, h0, c0, b, g, reverse, bs):
+    """Gradients of ``sum(Y * g)`` w.r.t. (xproj, h0, c0, w_hh, b_hh) written with nerve ops.
+
+    The forward states are recomputed with nerve ops, then BPTT runs on them; every value is a
+    differentiable function of the inputs and of ``g``, for second derivatives.
+    """
+    from .creation import zeros_like
+    from .elementwise import relu as _relu
+    from .elementwise import sigmoid, tanh
+    from .join import cat, stack
+    from .linalg import matmul
+    from .shape import transpose
+
+    T, B = x.shape[0], x.shape[1]
+    H = w.shape[1]
+    wT = transpose(w, 0, 1)
+    dt = x._data.dtype
+
+    def mask(t):
+        if bs is None or bs[t] == B:
+            return None
+        mk = np.zeros((B, 1), dt)
+        mk[:bs[t]] = 1
+        return wrap(mk)
+
+    order = list(_order(T, reverse))
+    hs, cs, cache = [h0], [c0], []
+    for t in order:
+        hp = matmul(hs[-1], wT)
+        if b is not None:
+            hp = hp + b
+        mk = mask(t)
+        if mode == "LSTM":
+            z = x[t] + hp
+            i, f, gg, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c = f * cs[-1] + i * gg
+            tc = tanh(c)
+            h = o * tc
+            cache.append((i, f, gg, o, tc))
+            if mk is not None:
+                c = mk * c + (1 - mk) * cs[-1]
+            cs.append(c)
+        elif mode == "GRU":
+            rz = sigmoid(x[t][:, :2 * H] + hp[:, :2 * H])
+            r, zz = rz[:, :H], rz[:, H:]
+            n = tanh(x[t][:, 2 * H:] + r * hp[:, 2 * H:])
+            h = n + zz * (hs[-1] - n)
+            cache.append((r, zz, n, hp[:, 2 * H:]))
+        else:
+            h = x[t] + hp
+            h = _relu(h) if mode == "RNN_RELU" else tanh(h)
+            cache.append((h,))
+        if mk is not None:
+            h = mk * h + (1 - mk) * hs[-1]
+        hs.append(h)
+
+    dh = g[T]
+    dc = g[T + 1] if mode == "LSTM" else None
+    dxs = [None] * T
+    dws = []
+    dbs = []
+    for k in range(T - 1, -1, -1):
+        t = order[k]
+        mk = mask(t)
+        gt = g[t] if mk is None else g[t] * mk
+        dh = dh + gt
+        if mode == "LSTM":
+            i, f, gg, o, tc = cache[k]
+            dhm = dh if mk is None else dh * mk
+            dcc = dc + dhm * o * (1 - tc * tc)
+            if mk is not None:
+                dcc = dc * (1 - mk) + dcc * mk
+                dca = dcc * mk
+            else:
+                dca = dcc
+            dz = cat([dca * gg * i * (1 - i), dca * cs[k] * f * (1 - f), dca * i * (1 - gg * gg),
+                      dhm * tc * o * (1 - o)], 1)
+            dhp = dz
+            dxs[t] = dz
+            dc_prev = dca * f if mk is None else dca * f + dcc * (1 - mk)
+            dh_prev = matmul(dz, w) if mk is None else matmul(dz, w) + dh * (1 - mk)
+            dc = dc_prev
+        elif mode == "GRU":
+            r, zz, n, hn = cache[k]
+            dhm = dh if mk is None else dh * mk
+            dnp = dhm * (1 - zz) * (1 - n * n)
+            dr = dnp * hn * r * (1 - r)
+            dzz = dhm * (hs[k] - n) * zz * (1 - zz)
+            dxs[t] = cat([dr, dzz, dnp], 1)
+            dhp = cat([dr, dzz, dnp * r], 1)
+            dh_prev = dhm * zz + matmul(dhp, w)
+            if mk is not None:
+                dh_prev = dh_prev + dh * (1 - mk)
+        else:
+            (h,) = cache[k]
+            dhm = dh if mk is None else dh * mk
+            dz = dhm * (h > 0).to(h.dtype) if mode == "RNN_RELU" else dhm * (1 - h * h)
+            dhp = dz
+            dxs[t] = dz
+            dh_prev = matmul(dz, w) if mk is None else matmul(dz, w) + dh * (1 - mk)
+        dws.append(matmul(transpose(dhp, 0, 1), hs[k]))
+        if b is not None:
+            dbs.append(dhp.sum(0))
+        dh = dh_prev
+    dW = stack(dws, 0).sum(0) if dws else zeros_like(w)
+    db = (stack(dbs, 0).sum(0) if dbs else zeros_like(b)) if b is not None else None
+    return stack(dxs, 0), dh, dc, dW, db
+
+
+# ============================================================================ node
+class RnnSequenceBackward(Node):
+    __slots__ = ("arrays", "bs", "mode", "reverse")
+
+    def apply(self, g):
+        x, h0, c0, w, b = self.saved_tensors
+        if gm.enabled:
+            grads = _composite(self.mode, x, w, h0, c0, b, g, self.reverse, self.bs)
+        else:
+            self.saved_values()
+            gY = g._data
+            W = w._data
+            if self.mode == "LSTM":
+                raw = _bwd_lstm(gY, W, self.arrays, self.reverse, self.bs)
+            elif self.mode == "GRU":
+                raw = _bwd_gru(gY, W, self.arrays, self.reverse, self.bs, self.next[4] is not None)
+            else:
+                raw = _bwd_rnn(gY, W, self.arrays, self.reverse, self.bs, self.mode == "RNN_RELU")
+            grads = tuple(None if a is None else wrap(a) for a in raw)
+        dx, dh, dc, dW, db = grads
+        n = self.next
+        return (dx if n[0] is not None else None, dh if n[1] is not None else None,
+                dc if n[2] is not None else None, dW if n[3] is not None else None,
+                db if n[4] is not None else None)
+
+    def release(self):
+        super().release()
+        self.arrays = None
+
+
+def rnn_sequence(mode, xproj, w_hh, h0, c0=None, b_hh=None, reverse=False, batch_sizes=None):
+    """The recurrence of one layer and direction over a whole (T, B, G*H) input projection.
+
+    ``xproj``: x @ W_ih^T plus the biases (LSTM, RNN: b_ih + b_hh; GRU: b_ih only, ``b_hh`` is passed
+    because its n part is multiplied by r). ``h0``/``c0``: (B, H). ``batch_sizes``: NumPy int array of
+    the active rows per time step (packed input) or None. Returns Y of shape (T + 1, B, H) (T + 2 for
+    LSTM): outputs by time, then the final h (and c).
+    Gradient: backpropagation through time (see the module docstring).
+    """
+    X = xproj._data
+    W = w_hh._data
+    if X.dtype != W.dtype or h0._data.dtype != X.dtype:
+        raise RuntimeError(f"{mode}: expected input, hidden state and weights of the same dtype, got input "
+                           f"{xproj.dtype}, hidden {h0.dtype}, weight {w_hh.dtype}")
+    X = np.ascontiguousarray(X)
+    h0d = h0._data
+    if mode == "LSTM":
+        Y, arrays = _fwd_lstm(X, W, h0d, c0._data, reverse, batch_sizes)
+    elif mode == "GRU":
+        Y, arrays = _fwd_gru(X, W, None if b_hh is None else b_hh._data, h0d, reverse, batch_sizes)
+    else:
+        Y, arrays = _fwd_rnn(X, W, h0d, reverse, batch_sizes, mode == "RNN_RELU")
+    out = wrap(Y)
+    if gm.enabled and any(t is not None and t.requires_grad for t in (xproj, w_hh, h0, c0, b_hh)):
+        n = RnnSequenceBackward(xproj, h0, c0, w_hh, b_hh)
+        n.save(xproj, h0, c0, w_hh, b_hh)
+        n.mode, n.reverse, n.bs, n.arrays = mode, reverse, batch_sizes, arrays
+        attach(out, n)
+    return out
