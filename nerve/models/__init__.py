@@ -1,5 +1,26 @@
 """Model zoo: networks built only from ``nerve.nn``."""
-from .cnn import CNN  # noqa: F401
-from .mlp import MLP  # noqa: F401
+from .cnn import CNN
+from .mlp import MLP
+from .sequence import (
+    GPT,
+    BagOfWordsClassifier,
+    CharRNN,
+    RNNClassifier,
+    RNNForecaster,
+    Seq2SeqRNN,
+    Seq2SeqTransformer,
+    TransformerClassifier,
+)
 
-__all__ = ["CNN", "MLP"]
+__all__ = [
+    "CNN",
+    "GPT",
+    "MLP",
+    "BagOfWordsClassifier",
+    "CharRNN",
+    "RNNClassifier",
+    "RNNForecaster",
+    "Seq2SeqRNN",
+    "Seq2SeqTransformer",
+    "TransformerClassifier",
+]

@@ -16,6 +16,7 @@ from .lenet import LeNet5
 from .mobilenet import DepthwiseSeparableConv, MobileNetV1, mobilenet_small
 from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
 from .vgg import VGG, AlexNetSmall, alexnet_small, make_layers, vgg_small
+from .vit import VisionTransformer, vit_small
 
 __all__ = [
     "VGG",
@@ -29,6 +30,7 @@ __all__ = [
     "LeNet5",
     "MobileNetV1",
     "ResNet",
+    "VisionTransformer",
     "alexnet_small",
     "inception_small",
     "make_layers",
@@ -37,4 +39,5 @@ __all__ = [
     "resnet34",
     "resnet50",
     "vgg_small",
+    "vit_small",
 ]
