@@ -26,4 +26,10 @@ from .modules.pooling import (  # noqa: F401
     MaxPool2d,
 )
 from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
+from .modules.attention import MultiheadAttention  # noqa: F401
+from .modules.transformer import (  # noqa: F401
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+)
+from .modules.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding  # noqa: F401
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from . import utils  # noqa: F401

@@ -33,6 +33,7 @@ from ..ops.pool import (
 from ..ops.shape import broadcast_tensors, reshape
 
 __all__ = [
+    "multi_head_attention_forward",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
     "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "celu", "celu_", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "cosine_embedding_loss",
@@ -893,53 +894,94 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(out, weight, bias, d.ndim)
 
 
+def multi_head_attention_forward(*args, **kwargs):
+    """Multi-head attention with explicit weights, as ``torch.nn.functional.multi_head_attention_forward``
+    (see :func:`nerve.nn.modules.attention.multi_head_attention_forward`)."""
+    from .modules.attention import multi_head_attention_forward as f  # noqa: PLC0415 - modules import functional
+    return f(*args, **kwargs)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """``softmax(q k^T * scale + mask) v`` over the last two dims (PyTorch's math reference).
 
     ``attn_mask``: bool (True = attend) or float (added to the scores), broadcast to (..., L, S).
-    ``is_causal``: query i attends to keys j <= i. Fully masked rows give zeros, as PyTorch on CPU.
+    ``is_causal``: query i attends to keys j <= i (top-left aligned when L != S); not together with
+    ``attn_mask`` (PyTorch's math kernel raises too). ``scale`` defaults to ``1/sqrt(E)``. ``enable_gqa``: key/value with fewer heads
+    (dim -3) are repeated to the query's head count. Fully masked rows give zeros (and zero
+    gradients), as PyTorch on CPU. Computed by one fused node (``nerve.ops.attention``) unless the
+    mask itself requires grad.
     Shape: q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
+
+    Example:
+        >>> q = k = v = nerve.randn(2, 4, 16, 8)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        nerve.Size([2, 4, 16, 8])
     """
-    qd, kd = query._data, key._data
+    from ..ops import attention as _attn_ops  # noqa: PLC0415
+
+    qd, kd, vd = query._data, key._data, value._data
+    if qd.ndim < 2 or kd.ndim < 2 or vd.ndim < 2:
+        raise RuntimeError(f"scaled_dot_product_attention: query {_shape(query)}, key {_shape(key)} and value "
+                           f"{_shape(value)} need at least 2 dims (..., L, E)")
+    if not (qd.dtype == kd.dtype == vd.dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
     L, S, E = qd.shape[-2], kd.shape[-2], qd.shape[-1]
     if kd.shape[-1] != E:
         raise RuntimeError(f"scaled_dot_product_attention: query of shape {_shape(query)} and key of shape "
                            f"{_shape(key)} must have the same last dim")
-    xp = xp_of(qd)
-    if enable_gqa and qd.ndim >= 3 and kd.shape[-3] != qd.shape[-3]:
-        r = qd.shape[-3] // kd.shape[-3]
-        key, value = (reshape(t.unsqueeze(-3).expand(_shape(t)[:-2] + (r,) + _shape(t)[-2:]),
-                              _shape(t)[:-3] + (_shape(t)[-3] * r,) + _shape(t)[-2:]) for t in (key, value))
-    s = (1.0 / math.sqrt(E)) if scale is None else scale
-    scores = matmul(query * s, key.transpose(-2, -1))
-    bias = None
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
-        allowed = xp.tril(xp.ones((L, S), dtype=bool))
-        bias = xp.where(allowed, 0.0, -xp.inf).astype(qd.dtype)
-    elif attn_mask is not None:
+    if vd.shape[-2] != S:
+        raise RuntimeError(f"scaled_dot_product_attention: key of shape {_shape(key)} and value of shape "
+                           f"{_shape(value)} must have the same sequence length (dim -2)")
+    if enable_gqa and qd.ndim >= 3 and kd.ndim >= 3 and kd.shape[-3] != qd.shape[-3]:
+        hq, hk, hv = qd.shape[-3], kd.shape[-3], vd.shape[-3]
+        if hq % hk or hq % hv:
+            raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa the query's {hq} heads must be a "
+                               f"multiple of the key's {hk} and the value's {hv} (dim -3)")
+        key, value = (reshape(t.unsqueeze(-3).expand(_shape(t)[:-2] + (hq // _shape(t)[-3],) + _shape(t)[-2:]),
+                              _shape(t)[:-3] + (hq,) + _shape(t)[-2:]) for t in (key, value))
+        kd, vd = key._data, value._data
+    batch = qd.shape[:-2]
+    if kd.shape[:-2] != batch or vd.shape[:-2] != batch:
+        try:
+            batch = tuple(np.broadcast_shapes(qd.shape[:-2], kd.shape[:-2], vd.shape[:-2]))
+        except ValueError:
+            raise RuntimeError(f"scaled_dot_product_attention: the batch dims of query {_shape(query)}, key "
+                               f"{_shape(key)} and value {_shape(value)} cannot be broadcast together") from None
+        query, key, value = (t if t._data.shape[:-2] == batch else t.expand(batch + _shape(t)[-2:])
+                             for t in (query, key, value))
+    s = (1.0 / math.sqrt(E)) if scale is None else float(scale)
+    md = grad_mask = None
+    if attn_mask is not None:
         md = attn_mask._data
-        if md.dtype == np.bool_:
-            bias = xp.where(md, 0.0, -xp.inf).astype(qd.dtype)
-        elif attn_mask.requires_grad:
-            scores = scores + attn_mask
-        else:
-            bias = md.astype(qd.dtype, copy=False)
-    keep = None
+        if md.dtype != np.bool_ and md.dtype.kind != "f":
+            raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                               f"attn_mask.dtype: {attn_mask.dtype} and  query.dtype: {query.dtype} instead.")
+        try:
+            np.broadcast_shapes(md.shape, batch + (L, S))
+        except ValueError:
+            raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {_shape(attn_mask)} cannot be "
+                               f"broadcast to the scores' shape {batch + (L, S)}") from None
+        if is_causal:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                               "is_causal=True")
+        if md.dtype != np.bool_ and attn_mask.requires_grad:
+            grad_mask, md = attn_mask, None
+    bias, keep = _attn_ops.mask_bias(md, is_causal, L, S, qd.dtype)
+    if dropout_p > 0.0:
+        _check_p(dropout_p)
+        drop = _keep_mask(qd, batch + (L, S), dropout_p)
+        keep = drop if keep is None else keep * drop
+    if grad_mask is None:
+        return _attn_ops.attention(query, key, value, bias, s, keep)
+    # A float mask that requires grad: the composite, so the mask gets its gradient.
+    scores = matmul(query * s, key.transpose(-2, -1)) + grad_mask
     if bias is not None:
-        full = xp.isneginf(bias).all(axis=-1, keepdims=True)
-        if bool(full.any()):
-            # A row with nothing to attend to: softmax over zeros, output zeroed, no nan in the gradient.
-            bias = xp.where(full, 0, bias).astype(qd.dtype, copy=False)
-            keep = (~full).astype(qd.dtype)
         scores = scores + wrap(bias)
     attn = _nn.softmax(scores, -1)
     if keep is not None:
         attn = attn * wrap(keep)
-    if dropout_p > 0.0:
-        attn = dropout(attn, dropout_p, True)
     return matmul(attn, value)
 
 

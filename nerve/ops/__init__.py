@@ -17,6 +17,7 @@ from . import pool as _pool
 from .pool import *  # noqa: F401,F403
 from . import conv as _conv
 from .conv import *  # noqa: F401,F403
+from . import attention as _attention  # noqa: F401 - fused attention node (nn.functional uses it)
 
 __all__ = (_creation.__all__ + _elementwise.__all__ + _index.__all__ + _join.__all__ + _linalg.__all__
            + _nnops.__all__ + _reduce.__all__ + _shape.__all__ + _sort.__all__ + _pool.__all__ + _conv.__all__)

@@ -472,6 +472,21 @@ OPS = [
         Sample((make(r, (1, 4, 2, 2), d), make(r, (1, 2, 3, 2), d), make(r, (1, 2, 3, 2), d)), {"enable_gqa": True},
                name="gqa"),
     ]),
+    OpInfo("F.scaled_dot_product_attention_more", lambda lib, q, k, v, m=None, **kw: F(lib).scaled_dot_product_attention(
+        q, k, v, attn_mask=m, **kw), lambda r, d: [
+        Sample((make(r, (3, 2), d), make(r, (4, 2), d), make(r, (4, 3), d)), name="unbatched"),
+        Sample((make(r, (2, 1, 3, 2), d), make(r, (2, 2, 4, 2), d), make(r, (1, 2, 4, 2), d)), name="broadcast-batch"),
+        Sample((make(r, (2, 3, 2), d), make(r, (2, 4, 2), d), make(r, (2, 4, 2), d),
+                np.array([[True, False, True, True], [False] * 4, [True, True, False, False]])),
+               name="fully-masked-row"),
+        Sample((make(r, (2, 3, 2), d), make(r, (2, 4, 2), d), make(r, (2, 4, 2), d), make(r, (3, 4), d)),
+               name="float-mask-grad"),
+        Sample((transposed(make(r, (2, 3, 2), d)), noncontig(make(r, (2, 4, 2), d)), make(r, (2, 4, 3), d)),
+               {"scale": 2.0}, name="noncontig"),
+        Sample((make(r, (2, 4, 3, 2), d), make(r, (2, 4, 5, 2), d), make(r, (2, 4, 5, 2), d)), {"is_causal": True},
+               name="causal-rect"),
+        Sample((make(r, (2, 0, 2), d), make(r, (2, 3, 2), d), make(r, (2, 3, 2), d)), name="empty-query"),
+    ]),
     OpInfo("F.multilabel_soft_margin_loss", lambda lib, x, y, w=None, **k: F(lib).multilabel_soft_margin_loss(
         x, y, w, **k), lambda r, d: [
         Sample((make(r, (3, 4), d), (r.random((3, 4)) < 0.5).astype(d)), grad=(True, False), name="mean"),
