@@ -27,6 +27,30 @@ import nerve  # noqa: E402
 from benchmarks.common import cli_command, compare, write_section  # noqa: E402
 
 
+# Each formulation tried, with what was predicted before and measured after ('CPU': single-thread CPU time,
+# OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1), alternating, medians; steadier than wall time on this
+# shared machine).
+ATTEMPTS = """\
+| attempt | prediction | result | kept |
+|---|---|---|---|
+| (a) one autograd node per LSTM layer and direction: input projection of all steps in one GEMM, the recurrence on raw arrays (one h @ W_hh^T per step into a preallocated buffer, in-place gate math), backward through time as a raw loop with dW_hh as one GEMM; nerve-op backward only under create_graph | per-step work becomes mostly GEMM | CPU 1.95-2.06 | yes |
+| (a) Numba kernels for the per-step gate math | 10-20 ms saved per step | forward 48 -> 103 ms: scalar math.tanh loses to NumPy's vectorised tanh | no |
+| (a) other GEMM layouts for the recurrence (h @ W.T, h @ WT, W @ hT, g @ W) | - | all within 10% | no |
+| (a) the per-step GEMMs on one BLAS thread (threadpoolctl), the big projection / weight-gradient GEMMs on all | less thread wake-up per 0.1 ms GEMM | 2-thread wall 552 -> 226 ms in separate runs at different load; to re-check on a quiet machine | yes |
+| (b) fused attention node (scores, mask, softmax, dropout, weighted sum) instead of the 6-op composite | fewer intermediates and graph nodes | CPU 0.88 | yes |
+| (b) packed self-attention: q, k, v read in place from the q/k/v projection, one gradient for it | ~5%: no zero-filled select gradients, no head-joining copies | 345 -> 328 ms (2 threads, A/B in one process) | yes |
+| (b) softmax with a reciprocal multiply and 2-D max | - | 1.75 -> 1.61 ms per call, < 1 ms per step | no |
+| (b) attention core split over 2 Python threads | ~1.5x on the attention part | 1.9x slower under load | no |
+"""
+
+WHY = ("Where the time goes: both steps are GEMM-bound. This machine's environment sets OPENBLAS_CORETYPE=Haswell, so "
+       "NumPy's OpenBLAS runs its AVX2 kernels (~100 GFLOP/s per core here; nerve leaves the environment's "
+       "choice alone), while PyTorch's LSTM runs oneDNN/MKL "
+       "kernels at ~180 GFLOP/s and uses both cores for its element-wise work. (a) needs ~11 GFLOP of GEMMs: about "
+       "115 ms at OpenBLAS's rate, so the LSTM target is out of reach with this BLAS; the element-wise gate math is "
+       "~23 ms of nerve's step. (b) is ~42 GFLOP of GEMMs (~300 ms of nerve's ~330 ms); attention itself is ~30 ms.")
+
+
 def lstm_lm(lib):
     nn = lib.nn
 
@@ -124,7 +148,8 @@ def main():
         notes = ((f"Formulation measured: {args.label}. " if args.label else "")
                  + f"Load average {os.getloadavg()[0]:.2f} at the end of the run"
                  + ("." if met else "; the time target is not met yet.")
-                 + "\n\nEach timing is one untimed step then two timed ones, libraries alternating, medians over rounds.")
+                 + "\n\nEach timing is one untimed step then two timed ones, libraries alternating, medians over rounds."
+                 + "\n\n" + WHY + "\n\nAttempts:\n\n" + ATTEMPTS)
         write_section("Sequence model training step (issue 5)", cli_command(), table, notes)
 
 
