@@ -39,6 +39,7 @@ class CharLMTask(Task):
             if len(ds) == 0:
                 raise ValueError(f"fortunes-chars: the {name} text is shorter than data.seq_len={d.seq_len} + 1 "
                                  "characters; use a smaller seq_len or larger split fractions")
+        self._val = val
         return limited(train, d.limit), val, test
 
     def build_model(self):
@@ -83,6 +84,8 @@ class CharLMTask(Task):
         from ..train.report import atomic_write_text  # noqa: PLC0415
         bpc = self.bits_per_char(model, test)
         res = {"test_bits_per_char": bpc, "test_loss": bpc * math.log(2), "test_samples": len(test)}
+        if out is not None and getattr(self, "_val", None) is not None:
+            res["val_bits_per_char"] = self.bits_per_char(model, self._val)
         files = []
         o = self.cfg.output
         if out is not None and o.samples:
