@@ -310,6 +310,7 @@ def _schema():
         target: list[str] = Field(default_factory=lambda: ["temp_max"], description="series to forecast")
         input_len: int = Field(30, gt=0, description="days of history per sample")
         horizon: int = Field(1, gt=0, description="days ahead to forecast")
+        calendar_features: bool = Field(True, description="add sin/cos of the day of the year as inputs")
         validation_split: float = Field(0.15, gt=0.0, lt=0.5)
         test_split: float = Field(0.15, gt=0.0, lt=0.5)
 

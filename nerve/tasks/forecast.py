@@ -1,5 +1,6 @@
 """Forecasting a daily series: Seattle's weather (``vega_datasets``) or a CSV of your own, with an
-LSTM/GRU (``rnn_forecaster``) over the last ``data.input_len`` days.
+LSTM/GRU (``rnn_forecaster``) over the last ``data.input_len`` days (plus, with
+``data.calendar_features``, the day of the year as a sin/cos pair).
 
 The series is split in time order (train, validation, test; nothing shuffled), standardised with
 the training part's statistics, and cut into windows. Scored by the test RMSE and MAE in the
@@ -12,6 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from .base import Task
+
+
+def calendar_features(dates) -> np.ndarray:
+    """(T, 2) float32: sin and cos of the day of the year (the yearly cycle, continuous across new year)."""
+    d = np.asarray(dates, dtype="datetime64[D]")
+    doy = (d - d.astype("datetime64[Y]")).astype(np.float64)
+    angle = 2 * np.pi * doy / 365.25
+    return np.stack([np.sin(angle), np.cos(angle)], axis=1).astype(np.float32)
 
 
 class ForecastTask(Task):
@@ -28,6 +37,8 @@ class ForecastTask(Task):
         from ..data.timeseries import Standardizer, WindowDataset, chronological_split  # noqa: PLC0415
         d = self.cfg.data
         values, dates = self._series()
+        if d.calendar_features:
+            values = np.concatenate([values, calendar_features(dates)], axis=1)
         train, val, test = chronological_split(values, d.validation_split, d.test_split, context=d.input_len)
         if "scaler" not in self.info:
             self.info["scaler"] = Standardizer().fit(train).to_dict()
@@ -49,7 +60,8 @@ class ForecastTask(Task):
     def build_model(self):
         from .. import models  # noqa: PLC0415
         m, d = self.cfg.model, self.cfg.data
-        return models.RNNForecaster(len(d.columns), hidden_size=m.hidden_size, num_layers=m.num_layers,
+        inputs = len(d.columns) + (2 if d.calendar_features else 0)
+        return models.RNNForecaster(inputs, hidden_size=m.hidden_size, num_layers=m.num_layers,
                                     horizon=d.horizon, output_size=len(d.target), cell=m.cell, dropout=m.dropout)
 
     def loss(self):
