@@ -91,6 +91,19 @@ def _lstm_consts(H, dt):
 
 
 # ============================================================================ raw forward
+def _packed_step(Y, t, m, h, h_prev, c=None, c_prev=None):
+    """Packed input: only the first ``m`` rows still run at step ``t``. The finished rows keep their
+    previous state (so the final state is each sequence's last one) and output zeros."""
+    if m < len(h):
+        h[m:] = h_prev[m:]
+        if c is not None:
+            c[m:] = c_prev[m:]
+        Y[t, :m] = h[:m]
+        Y[t, m:] = 0
+    else:
+        Y[t] = h
+
+
 def _fwd_lstm(X, W, h0, c0, reverse, bs):
     T, B, G4 = X.shape
     H = G4 // 4
@@ -123,14 +136,7 @@ def _fwd_lstm(X, W, h0, c0, reverse, bs):
             h = S[k + 1]
             np.multiply(g[:, 3 * H:], tc, out=h)
             if bs is not None:
-                n = bs[t]
-                if n < B:
-                    c[n:] = Cs[k][n:]
-                    h[n:] = S[k][n:]
-                    Y[t, :n] = h[:n]
-                    Y[t, n:] = 0
-                    continue
-                Y[t] = h
+                _packed_step(Y, t, bs[t], h, S[k], c, Cs[k])
     if bs is None:
         Y[:T] = S[:0:-1] if reverse else S[1:]
     Y[T] = S[T]
@@ -170,13 +176,7 @@ def _fwd_gru(X, W, b_hh, h0, reverse, bs):
             h *= rz[:, H:]
             h += n
             if bs is not None:
-                m = bs[t]
-                if m < B:
-                    h[m:] = S[k][m:]
-                    Y[t, :m] = h[:m]
-                    Y[t, m:] = 0
-                    continue
-                Y[t] = h
+                _packed_step(Y, t, bs[t], h, S[k])
     if bs is None:
         Y[:T] = S[:0:-1] if reverse else S[1:]
     Y[T] = S[T]
@@ -200,13 +200,7 @@ def _fwd_rnn(X, W, h0, reverse, bs, relu):
             else:
                 np.tanh(h, out=h)
             if bs is not None:
-                m = bs[t]
-                if m < B:
-                    h[m:] = S[k][m:]
-                    Y[t, :m] = h[:m]
-                    Y[t, m:] = 0
-                    continue
-                Y[t] = h
+                _packed_step(Y, t, bs[t], h, S[k])
     if bs is None:
         Y[:T] = S[:0:-1] if reverse else S[1:]
     Y[T] = S[T]
