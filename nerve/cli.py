@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from . import config as _config
 
 
@@ -32,7 +30,7 @@ def _fail(msg: str, code: int = 2):
 # ============================================================================ building blocks
 # Image-task helpers, kept importable from here.
 from .tasks.image import (  # noqa: E402, F401
-    build_data, build_train_val, build_transform, class_names, eval_batch_size as _eval_batch_size, evaluate_model,
+    build_data, build_train_val, build_transform, class_names, evaluate_model,
 )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-from .. import config as _config  # noqa: F401
 from ._text import SequenceCrossEntropyLoss, limited, split_fractions, tokenizer_from_info, tokenizer_to_info
 from .base import Task
 

@@ -5,9 +5,7 @@ decoding on held-out pairs.
 """
 from __future__ import annotations
 
-
-
-from ._text import SequenceCrossEntropyLoss, limited
+from ._text import SequenceCrossEntropyLoss
 from .base import Task
 
 
@@ -68,6 +66,7 @@ class Seq2SeqTask(Task):
     def translate(self, model, part, sources: list[str]) -> list[str]:
         """Greedy decoding of ``sources`` (strings) to strings."""
         import nerve  # noqa: PLC0415
+
         from ..data.seq2seq import BOS_ID, EOS_ID  # noqa: PLC0415
         out = []
         model.eval()
@@ -111,5 +110,3 @@ class Seq2SeqTask(Task):
 
 
 TASK = Seq2SeqTask
-
-

@@ -42,14 +42,20 @@ class TopicTask(Task):
         if list(sp["train"].topics) != self.info["topics"]:
             raise ValueError(f"fortunes-topic: the topics found ({', '.join(sp['train'].topics)}) differ from the "
                              f"ones the model was trained on ({', '.join(self.info['topics'])})")
-        out = [PaddedSequences(self._encode(sp[s].texts), np.asarray(sp[s].targets, dtype=np.int64)) for s in ("train", "val", "test")]
+        out = [PaddedSequences(self._encode(sp[s].texts), np.asarray(sp[s].targets, dtype=np.int64))
+               for s in ("train", "val", "test")]
         return limited(out[0], d.limit), out[1], out[2]
 
-    def _model(self, m):
+    def _bag_of_words(self, binary: bool = False):
         from .. import models  # noqa: PLC0415
+        return models.BagOfWordsClassifier(len(self.tokenizer()), len(self.info["topics"]), binary=binary)
+
+    def build_model(self):
+        from .. import models  # noqa: PLC0415
+        m = self.cfg.model
         vocab, k = len(self.tokenizer()), len(self.info["topics"])
         if m.type == "bag_of_words":
-            return models.BagOfWordsClassifier(vocab, k, binary=m.binary)
+            return self._bag_of_words(m.binary)
         if m.type == "transformer_classifier":
             return models.TransformerClassifier(vocab, k, max_len=self.cfg.data.max_len, d_model=m.d_model,
                                                 n_layers=m.n_layers, n_heads=m.n_heads, d_ff=m.d_ff,
@@ -58,21 +64,19 @@ class TopicTask(Task):
                                     num_layers=m.num_layers, cell=m.cell, bidirectional=m.bidirectional,
                                     dropout=m.dropout)
 
-    def build_model(self):
-        return self._model(self.cfg.model)
-
     def _scores(self, model, ds) -> dict:
         from .image import evaluate_model  # noqa: PLC0415
         return evaluate_model(model, ds, self.loss(), batch_size=self.eval_batch_size)
 
     def baseline(self, train, val, test) -> dict:
         """Test scores of a bag-of-words logistic regression trained (Adam, ``data.baseline_epochs``) on ``train``."""
+        import tempfile  # noqa: PLC0415
+
         from .. import manual_seed, optim  # noqa: PLC0415
         from ..train import callbacks as C, fit  # noqa: PLC0415
         from ..train.checkpoint import load_checkpoint  # noqa: PLC0415
-        import tempfile  # noqa: PLC0415
         manual_seed(self.cfg.train.seed)
-        model = self._model(type("BoW", (), {"type": "bag_of_words", "binary": False})())
+        model = self._bag_of_words()
         with tempfile.TemporaryDirectory() as tmp:
             best = C.ModelCheckpoint(f"{tmp}/best", monitor="val_accuracy", mode="max", save_best_only=True)
             fit(model, train, val, loss=self.loss(), optimizer=optim.Adam(model.parameters(), lr=0.01),
