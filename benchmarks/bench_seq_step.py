@@ -36,7 +36,7 @@ ATTEMPTS = """\
 | (a) one autograd node per LSTM layer and direction: input projection of all steps in one GEMM, the recurrence on raw arrays (one h @ W_hh^T per step into a preallocated buffer, in-place gate math), backward through time as a raw loop with dW_hh as one GEMM; nerve-op backward only under create_graph | per-step work becomes mostly GEMM | CPU 1.95-2.06 | yes |
 | (a) Numba kernels for the per-step gate math | 10-20 ms saved per step | forward 48 -> 103 ms: scalar math.tanh loses to NumPy's vectorised tanh | no |
 | (a) other GEMM layouts for the recurrence (h @ W.T, h @ WT, W @ hT, g @ W) | - | all within 10% | no |
-| (a) the per-step GEMMs on one BLAS thread (threadpoolctl), the big projection / weight-gradient GEMMs on all | less thread wake-up per 0.1 ms GEMM | 2-thread wall 552 -> 226 ms in separate runs at different load; to re-check on a quiet machine | yes |
+| (a) the per-step GEMMs on one BLAS thread (threadpoolctl), the big projection / weight-gradient GEMMs on all | less thread wake-up per 0.1 ms GEMM | busy machine, separate runs: 552 -> 226 ms; quiet machine, A/B in one process: 103 ms with 2 threads vs 124 ms with 1 (and 129 vs 142) | no (removed) |
 | (b) fused attention node (scores, mask, softmax, dropout, weighted sum) instead of the 6-op composite | fewer intermediates and graph nodes | CPU 0.88 | yes |
 | (b) packed self-attention: q, k, v read in place from the q/k/v projection, one gradient for it | ~5%: no zero-filled select gradients, no head-joining copies | 345 -> 328 ms (2 threads, A/B in one process) | yes |
 | (b) softmax with a reciprocal multiply and 2-D max | - | 1.75 -> 1.61 ms per call, < 1 ms per step | no |
@@ -116,7 +116,7 @@ def pair(build, shape, vocab):
     for _ in range(2):
         lt = ts()
         ln = ns()
-        np.testing.assert_allclose(float(ln), float(lt), rtol=1e-3)
+        np.testing.assert_allclose(float(ln), float(lt.detach()), rtol=1e-3)
     for (k, a), b in zip(tm.state_dict().items(), nm.state_dict().values()):
         np.testing.assert_allclose(b.numpy(), a.detach().numpy(), rtol=2e-3, atol=2e-4, err_msg=k)
     return ns, ts

@@ -38,43 +38,6 @@ __all__: list = []
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-_blas = None
-
-
-def _blas_controllers():
-    """threadpoolctl's controllers of the loaded BLAS libraries (empty without threadpoolctl)."""
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-        except Exception:  # noqa: BLE001 - any failure: leave BLAS threading alone
-            _blas = []
-    return _blas
-
-
-class _SerialBlas:
-    """Run the per-step GEMMs (B x H by H x G*H, ~0.2 ms each) on one BLAS thread.
-
-    Waking and joining OpenBLAS's worker threads for every small GEMM cost more than it saved:
-    the LSTM benchmark step took 552 ms wall with 2 BLAS threads and 226 ms with 1 on the busy
-    2-core machine. The big whole-sequence GEMMs (input projection, dW) keep all threads.
-    """
-
-    def __enter__(self):
-        self.saved = []
-        for c in _blas_controllers():
-            n = c.num_threads
-            if n != 1:
-                c.set_num_threads(1)
-                self.saved.append((c, n))
-        return self
-
-    def __exit__(self, *exc):
-        for c, n in self.saved:
-            c.set_num_threads(n)
-
-
 def _order(T, reverse):
     return range(T - 1, -1, -1) if reverse else range(T)
 
@@ -119,24 +82,23 @@ def _fwd_lstm(X, W, h0, c0, reverse, bs):
     Cs[0] = c0
     Y = np.empty((T + 2, B, H), dt)
     tmp = np.empty((B, H), dt)
-    with _SerialBlas():
-        for k, t in enumerate(_order(T, reverse)):
-            g = Gt[k]
-            np.matmul(S[k], WsT, out=g)
-            g += Xs[t]
-            np.tanh(g, out=g)
-            g *= s
-            g += b
-            c = Cs[k + 1]
-            np.multiply(g[:, H:2 * H], Cs[k], out=c)
-            np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=tmp)
-            c += tmp
-            tc = TC[k]
-            np.tanh(c, out=tc)
-            h = S[k + 1]
-            np.multiply(g[:, 3 * H:], tc, out=h)
-            if bs is not None:
-                _packed_step(Y, t, bs[t], h, S[k], c, Cs[k])
+    for k, t in enumerate(_order(T, reverse)):
+        g = Gt[k]
+        np.matmul(S[k], WsT, out=g)
+        g += Xs[t]
+        np.tanh(g, out=g)
+        g *= s
+        g += b
+        c = Cs[k + 1]
+        np.multiply(g[:, H:2 * H], Cs[k], out=c)
+        np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=tmp)
+        c += tmp
+        tc = TC[k]
+        np.tanh(c, out=tc)
+        h = S[k + 1]
+        np.multiply(g[:, 3 * H:], tc, out=h)
+        if bs is not None:
+            _packed_step(Y, t, bs[t], h, S[k], c, Cs[k])
     if bs is None:
         Y[:T] = S[:0:-1] if reverse else S[1:]
     Y[T] = S[T]
@@ -155,28 +117,27 @@ def _fwd_gru(X, W, b_hh, h0, reverse, bs):
     N = np.empty((T, B, H), dt)
     S[0] = h0
     Y = np.empty((T + 1, B, H), dt)
-    with _SerialBlas():
-        for k, t in enumerate(_order(T, reverse)):
-            hp = HP[k]
-            np.matmul(S[k], WT, out=hp)
-            if b_hh is not None:
-                hp += b_hh
-            rz = RZ[k]
-            np.add(X[t, :, :2 * H], hp[:, :2 * H], out=rz)
-            rz *= 0.5
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            n = N[k]
-            np.multiply(rz[:, :H], hp[:, 2 * H:], out=n)
-            n += X[t, :, 2 * H:]
-            np.tanh(n, out=n)
-            h = S[k + 1]
-            np.subtract(S[k], n, out=h)
-            h *= rz[:, H:]
-            h += n
-            if bs is not None:
-                _packed_step(Y, t, bs[t], h, S[k])
+    for k, t in enumerate(_order(T, reverse)):
+        hp = HP[k]
+        np.matmul(S[k], WT, out=hp)
+        if b_hh is not None:
+            hp += b_hh
+        rz = RZ[k]
+        np.add(X[t, :, :2 * H], hp[:, :2 * H], out=rz)
+        rz *= 0.5
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        n = N[k]
+        np.multiply(rz[:, :H], hp[:, 2 * H:], out=n)
+        n += X[t, :, 2 * H:]
+        np.tanh(n, out=n)
+        h = S[k + 1]
+        np.subtract(S[k], n, out=h)
+        h *= rz[:, H:]
+        h += n
+        if bs is not None:
+            _packed_step(Y, t, bs[t], h, S[k])
     if bs is None:
         Y[:T] = S[:0:-1] if reverse else S[1:]
     Y[T] = S[T]
@@ -190,17 +151,16 @@ def _fwd_rnn(X, W, h0, reverse, bs, relu):
     S = np.empty((T + 1, B, H), dt)
     S[0] = h0
     Y = np.empty((T + 1, B, H), dt)
-    with _SerialBlas():
-        for k, t in enumerate(_order(T, reverse)):
-            h = S[k + 1]
-            np.matmul(S[k], WT, out=h)
-            h += X[t]
-            if relu:
-                np.maximum(h, 0, out=h)
-            else:
-                np.tanh(h, out=h)
-            if bs is not None:
-                _packed_step(Y, t, bs[t], h, S[k])
+    for k, t in enumerate(_order(T, reverse)):
+        h = S[k + 1]
+        np.matmul(S[k], WT, out=h)
+        h += X[t]
+        if relu:
+            np.maximum(h, 0, out=h)
+        else:
+            np.tanh(h, out=h)
+        if bs is not None:
+            _packed_step(Y, t, bs[t], h, S[k])
     if bs is None:
         Y[:T] = S[:0:-1] if reverse else S[1:]
     Y[T] = S[T]
@@ -224,43 +184,42 @@ def _bwd_lstm(gY, W, saved, reverse, bs):
     dc = np.array(gY[T + 1], dt)
     t1 = np.empty((B, G4), dt)
     tmp = np.empty((B, H), dt)
-    with _SerialBlas():
-        for k in range(T - 1, -1, -1):
-            t = T - 1 - k if reverse else k
-            m = B if bs is None else bs[t]
-            if m == B:
-                dh += gY[t]
-            else:
-                dh[:m] += gY[t, :m]
-            g = Gt[k]
-            dz = dX[t]
-            tc = TC[k]
-            # dc += dh * o * (1 - tanh(c)^2)
-            np.multiply(tc, tc, out=tmp)
-            np.subtract(1, tmp, out=tmp)
-            tmp *= g[:, 3 * H:]
-            tmp *= dh
-            if m < B:
-                tmp[m:] = 0
-            dc += tmp
-            np.multiply(dh, tc, out=dz[:, 3 * H:])
-            np.multiply(dc, g[:, 2 * H:3 * H], out=dz[:, :H])
-            np.multiply(dc, Cs[k], out=dz[:, H:2 * H])
-            np.multiply(dc, g[:, :H], out=dz[:, 2 * H:3 * H])
-            np.subtract(1, g, out=t1)
-            dz *= t1
-            np.add(g, q, out=t1)
-            dz *= t1
-            if m < B:
-                dz[m:] = 0
-                dcn = dc * g[:, H:2 * H]
-                dcn[m:] = dc[m:]
-                dhn = dz @ W
-                dhn[m:] = dh[m:]
-                dc, dh = dcn, dhn
-            else:
-                dc *= g[:, H:2 * H]
-                np.matmul(dz, W, out=dh)
+    for k in range(T - 1, -1, -1):
+        t = T - 1 - k if reverse else k
+        m = B if bs is None else bs[t]
+        if m == B:
+            dh += gY[t]
+        else:
+            dh[:m] += gY[t, :m]
+        g = Gt[k]
+        dz = dX[t]
+        tc = TC[k]
+        # dc += dh * o * (1 - tanh(c)^2)
+        np.multiply(tc, tc, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= g[:, 3 * H:]
+        tmp *= dh
+        if m < B:
+            tmp[m:] = 0
+        dc += tmp
+        np.multiply(dh, tc, out=dz[:, 3 * H:])
+        np.multiply(dc, g[:, 2 * H:3 * H], out=dz[:, :H])
+        np.multiply(dc, Cs[k], out=dz[:, H:2 * H])
+        np.multiply(dc, g[:, :H], out=dz[:, 2 * H:3 * H])
+        np.subtract(1, g, out=t1)
+        dz *= t1
+        np.add(g, q, out=t1)
+        dz *= t1
+        if m < B:
+            dz[m:] = 0
+            dcn = dc * g[:, H:2 * H]
+            dcn[m:] = dc[m:]
+            dhn = dz @ W
+            dhn[m:] = dh[m:]
+            dc, dh = dcn, dhn
+        else:
+            dc *= g[:, H:2 * H]
+            np.matmul(dz, W, out=dh)
     dW = dX.reshape(T * B, G4).T @ _prev_by_time(S, reverse).reshape(T * B, H)
     return dX, dh, dc, dW, None
 
@@ -275,44 +234,43 @@ def _bwd_gru(gY, W, saved, reverse, bs, need_b):
     dh = np.array(gY[T], dt)
     t1 = np.empty((B, H), dt)
     t2 = np.empty((B, 2 * H), dt)
-    with _SerialBlas():
-        for k in range(T - 1, -1, -1):
-            t = T - 1 - k if reverse else k
-            m = B if bs is None else bs[t]
-            if m == B:
-                dh += gY[t]
-            else:
-                dh[:m] += gY[t, :m]
-            rz, n, hp = RZ[k], N[k], HP[k]
-            dx, dhp = dX[t], dHP[k]
-            r, z = rz[:, :H], rz[:, H:]
-            # dn_pre = dh (1 - z) (1 - n^2)
-            dnp = dx[:, 2 * H:]
-            np.multiply(n, n, out=t1)
-            np.subtract(1, t1, out=t1)
-            np.subtract(1, z, out=dnp)
-            dnp *= t1
-            dnp *= dh
-            np.multiply(dnp, r, out=dhp[:, 2 * H:])
-            # dr = dn_pre * hn, dz = dh (h - n); both times s (1 - s)
-            np.multiply(dnp, hp[:, 2 * H:], out=dx[:, :H])
-            np.subtract(S[k], n, out=dx[:, H:2 * H])
-            dx[:, H:2 * H] *= dh
-            np.subtract(1, rz, out=t2)
-            t2 *= rz
-            dx[:, :2 * H] *= t2
-            if m < B:
-                dx[m:] = 0
-                dhp[m:] = 0
-            dhp[:, :2 * H] = dx[:, :2 * H]
-            if m < B:
-                dhn = dh * z
-                dhn += dhp @ W
-                dhn[m:] = dh[m:]
-                dh = dhn
-            else:
-                dh *= z
-                dh += dhp @ W
+    for k in range(T - 1, -1, -1):
+        t = T - 1 - k if reverse else k
+        m = B if bs is None else bs[t]
+        if m == B:
+            dh += gY[t]
+        else:
+            dh[:m] += gY[t, :m]
+        rz, n, hp = RZ[k], N[k], HP[k]
+        dx, dhp = dX[t], dHP[k]
+        r, z = rz[:, :H], rz[:, H:]
+        # dn_pre = dh (1 - z) (1 - n^2)
+        dnp = dx[:, 2 * H:]
+        np.multiply(n, n, out=t1)
+        np.subtract(1, t1, out=t1)
+        np.subtract(1, z, out=dnp)
+        dnp *= t1
+        dnp *= dh
+        np.multiply(dnp, r, out=dhp[:, 2 * H:])
+        # dr = dn_pre * hn, dz = dh (h - n); both times s (1 - s)
+        np.multiply(dnp, hp[:, 2 * H:], out=dx[:, :H])
+        np.subtract(S[k], n, out=dx[:, H:2 * H])
+        dx[:, H:2 * H] *= dh
+        np.subtract(1, rz, out=t2)
+        t2 *= rz
+        dx[:, :2 * H] *= t2
+        if m < B:
+            dx[m:] = 0
+            dhp[m:] = 0
+        dhp[:, :2 * H] = dx[:, :2 * H]
+        if m < B:
+            dhn = dh * z
+            dhn += dhp @ W
+            dhn[m:] = dh[m:]
+            dh = dhn
+        else:
+            dh *= z
+            dh += dhp @ W
     dHPt = dHP.reshape(T * B, G3)
     dW = dHPt.T @ S[:-1].reshape(T * B, H)
     db = dHPt.sum(0) if need_b else None
@@ -326,29 +284,28 @@ def _bwd_rnn(gY, W, saved, reverse, bs, relu):
     dt = S.dtype
     dX = np.empty((T, B, H), dt)
     dh = np.array(gY[T], dt)
-    with _SerialBlas():
-        for k in range(T - 1, -1, -1):
-            t = T - 1 - k if reverse else k
-            m = B if bs is None else bs[t]
-            if m == B:
-                dh += gY[t]
-            else:
-                dh[:m] += gY[t, :m]
-            dz = dX[t]
-            h = S[k + 1]
-            if relu:
-                np.multiply(dh, h > 0, out=dz)
-            else:
-                np.multiply(h, h, out=dz)
-                np.subtract(1, dz, out=dz)
-                dz *= dh
-            if m < B:
-                dz[m:] = 0
-                dhn = dz @ W
-                dhn[m:] = dh[m:]
-                dh = dhn
-            else:
-                np.matmul(dz, W, out=dh)
+    for k in range(T - 1, -1, -1):
+        t = T - 1 - k if reverse else k
+        m = B if bs is None else bs[t]
+        if m == B:
+            dh += gY[t]
+        else:
+            dh[:m] += gY[t, :m]
+        dz = dX[t]
+        h = S[k + 1]
+        if relu:
+            np.multiply(dh, h > 0, out=dz)
+        else:
+            np.multiply(h, h, out=dz)
+            np.subtract(1, dz, out=dz)
+            dz *= dh
+        if m < B:
+            dz[m:] = 0
+            dhn = dz @ W
+            dhn[m:] = dh[m:]
+            dh = dhn
+        else:
+            np.matmul(dz, W, out=dh)
     dW = dX.reshape(T * B, H).T @ _prev_by_time(S, reverse).reshape(T * B, H)
     return dX, dh, None, dW, None
 
