@@ -173,6 +173,17 @@ def _prev_by_time(S, reverse):
     return np.ascontiguousarray(S[-2::-1]) if reverse else S[:-1]
 
 
+def _add_step_grad(dh, gY, t, bs):
+    """Add step ``t``'s output gradient to ``dh`` for the rows still running (all without packing);
+    returns their number."""
+    m = len(dh) if bs is None else bs[t]
+    if m == len(dh):
+        dh += gY[t]
+    else:
+        dh[:m] += gY[t, :m]
+    return m
+
+
 def _bwd_lstm(gY, W, saved, reverse, bs):
     S, Cs, Gt, TC = saved
     T, B, G4 = Gt.shape
@@ -186,11 +197,7 @@ def _bwd_lstm(gY, W, saved, reverse, bs):
     tmp = np.empty((B, H), dt)
     for k in range(T - 1, -1, -1):
         t = T - 1 - k if reverse else k
-        m = B if bs is None else bs[t]
-        if m == B:
-            dh += gY[t]
-        else:
-            dh[:m] += gY[t, :m]
+        m = _add_step_grad(dh, gY, t, bs)
         g = Gt[k]
         dz = dX[t]
         tc = TC[k]
@@ -236,11 +243,7 @@ def _bwd_gru(gY, W, saved, reverse, bs, need_b):
     t2 = np.empty((B, 2 * H), dt)
     for k in range(T - 1, -1, -1):
         t = T - 1 - k if reverse else k
-        m = B if bs is None else bs[t]
-        if m == B:
-            dh += gY[t]
-        else:
-            dh[:m] += gY[t, :m]
+        m = _add_step_grad(dh, gY, t, bs)
         rz, n, hp = RZ[k], N[k], HP[k]
         dx, dhp = dX[t], dHP[k]
         r, z = rz[:, :H], rz[:, H:]
@@ -286,11 +289,7 @@ def _bwd_rnn(gY, W, saved, reverse, bs, relu):
     dh = np.array(gY[T], dt)
     for k in range(T - 1, -1, -1):
         t = T - 1 - k if reverse else k
-        m = B if bs is None else bs[t]
-        if m == B:
-            dh += gY[t]
-        else:
-            dh[:m] += gY[t, :m]
+        m = _add_step_grad(dh, gY, t, bs)
         dz = dX[t]
         h = S[k + 1]
         if relu:
