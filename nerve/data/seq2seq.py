@@ -243,6 +243,12 @@ class Seq2SeqDataset(Dataset):
         a, b = n - n_val - n_test, n - n_test
         self._parts = {"train": (0, a), "val": (a, b), "test": (b, n)}
 
+    def _keep_part(self, split, n_val: int, n_test: int):
+        """Fix the parts of the whole sample; with ``split`` given, become that part."""
+        self._set_parts(n_val, n_test)
+        if split is not None:
+            self.__dict__.update(self._subset(split).__dict__)
+
     def _subset(self, part: str):
         if part in (None, "all"):
             return self
@@ -414,10 +420,7 @@ class NumberWordsDataset(Seq2SeqDataset):
         self.seed = seed
         pairs = [(number_to_words(int(v), use_and=use_and), str(int(v))) for v in self.numbers]
         super().__init__(pairs, char_vocab(self.SOURCE_CHARS), char_vocab(self.TARGET_CHARS))
-        self._set_parts(*_split_counts(n, val_fraction, test_fraction, where))
-        if split is not None:
-            sub = self._subset(split)
-            self.__dict__.update(sub.__dict__)
+        self._keep_part(split, *_split_counts(n, val_fraction, test_fraction, where))
 
     def _on_subset(self, lo, hi):
         self.numbers = self.numbers[lo:hi]
@@ -467,10 +470,7 @@ class DateFormatDataset(Seq2SeqDataset):
         self.seed = seed
         pairs = [(format_date(d, *self.formats[f]), d.isoformat()) for d, f in zip(self.dates, self.format_ids)]
         super().__init__(pairs, char_vocab(self.SOURCE_CHARS), char_vocab(self.TARGET_CHARS))
-        self._set_parts(*_split_counts(n, val_fraction, test_fraction, where))
-        if split is not None:
-            sub = self._subset(split)
-            self.__dict__.update(sub.__dict__)
+        self._keep_part(split, *_split_counts(n, val_fraction, test_fraction, where))
 
     def _on_subset(self, lo, hi):
         self.dates = self.dates[lo:hi]
