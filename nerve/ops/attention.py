@@ -21,6 +21,7 @@ import numpy as np
 from ..autograd import grad_mode as gm
 from ..autograd.node import Node
 from ..autograd.tensor import wrap
+from . import _gemm
 from ._helpers import attach, xp_of
 from .join import cat
 from .linalg import matmul
@@ -92,10 +93,10 @@ def attention(query, key, value, bias=None, scale=1.0, keep=None):
     Gradients: see the module docstring.
     """
     qd, kd, vd = query._data, key._data, value._data
-    sd = qd @ kd.swapaxes(-1, -2)
+    sd = _gemm.bmm(qd, kd.swapaxes(-1, -2))
     p = _probs(sd, bias, scale)
     a = p if keep is None else p * keep
-    out = wrap(np.asarray(a @ vd) if type(qd) is np.ndarray else a @ vd)
+    out = wrap(np.asarray(_gemm.bmm(a, vd)) if type(qd) is np.ndarray else a @ vd)
     if gm.enabled and (query.requires_grad or key.requires_grad or value.requires_grad):
         n = AttentionBackward(query, key, value)
         n.save(query, key, value)
@@ -151,8 +152,8 @@ class PackedAttentionBackward(Node):
         a = p if self.keep is None else p * self.keep
         gp = xp.empty(pd.shape, dtype=pd.dtype)
         gq, gk, gv = _split_heads(gp, H, bf)
-        xp.matmul(a.swapaxes(-1, -2), g4, out=gv)
-        dp = xp.matmul(g4, v.swapaxes(-1, -2))
+        _gemm.bmm(a.swapaxes(-1, -2), g4, out=gv)
+        dp = _gemm.bmm(g4, v.swapaxes(-1, -2))
         if self.keep is not None:
             dp *= self.keep
         # dS = P * (dP - sum(dP * P)) * scale, in place in dp
@@ -161,8 +162,8 @@ class PackedAttentionBackward(Node):
         dp *= p
         if self.scale != 1.0:
             dp *= self.scale
-        xp.matmul(dp, k, out=gq)
-        xp.matmul(dp.swapaxes(-1, -2), q, out=gk)
+        _gemm.bmm(dp, k, out=gq)
+        _gemm.bmm(dp.swapaxes(-1, -2), q, out=gk)
         return (wrap(gp),)
 
     def release(self):
@@ -181,10 +182,10 @@ def packed_attention(proj, num_heads, batch_first, bias=None, scale=1.0, keep=No
     pd = proj._data
     xp = xp_of(pd)
     q, k, v = _split_heads(pd, num_heads, batch_first)
-    p = _probs(q @ k.swapaxes(-1, -2), bias, scale)
+    p = _probs(_gemm.bmm(q, k.swapaxes(-1, -2)), bias, scale)
     a = p if keep is None else p * keep
     o = xp.empty(pd.shape[:2] + (pd.shape[2] // 3,), dtype=pd.dtype)
-    xp.matmul(a, v, out=_out_heads(o, num_heads, batch_first))
+    _gemm.bmm(a, v, out=_out_heads(o, num_heads, batch_first))
     out = wrap(o)
     if gm.enabled and proj.requires_grad:
         n = PackedAttentionBackward(proj)

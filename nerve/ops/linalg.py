@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd import grad_mode as gm
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, wrap
+from . import _gemm
 from ._helpers import as_tensor_like, attach, register_methods, xp_of
 from .shape import expand, reshape, transpose, unsqueeze, squeeze
 
@@ -71,7 +72,13 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got {input.dtype} and "
                            f"{other.dtype} (cast one with .to(dtype))")
     try:
-        r = ad @ bd
+        if ad.ndim == 2 and bd.ndim == 2:
+            r = _gemm.matmul(ad, bd)
+        elif ad.ndim > 2 and bd.ndim == 2 and ad.flags.c_contiguous and type(ad) is np.ndarray:
+            # (..., n, k) @ (k, m) as one (N*n, k) @ (k, m) product
+            r = _gemm.matmul(ad.reshape(-1, ka), bd).reshape(ad.shape[:-1] + (bd.shape[1],))
+        else:
+            r = ad @ bd
     except ValueError:
         raise RuntimeError(f"matmul: batch dimensions of ({_shape_str(ad.shape)}) and ({_shape_str(bd.shape)}) "
                            "cannot be broadcast together") from None

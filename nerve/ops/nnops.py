@@ -32,6 +32,7 @@ from ..backend import dtypes as _dt
 from ._helpers import attach, register_methods, result_dtype, wrap_dim, xp_of
 from .elementwise import exp, rsqrt, sigmoid, where
 from .index import _scatter_add_into
+from . import _gemm
 from .linalg import matmul
 from .shape import cast, reshape, transpose, unsqueeze
 
@@ -65,7 +66,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear: expected input and weight to have the same dtype, but got {input.dtype} "
                            f"and {weight.dtype}")
     x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd
-    out = x2 @ wd.T
+    out = _gemm.matmul(x2, wd.T)
     if bias is not None:
         bd = bias._data
         if bd.dtype != out.dtype:

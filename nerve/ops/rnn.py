@@ -31,6 +31,7 @@ import numpy as np
 from ..autograd import grad_mode as gm
 from ..autograd.node import Node
 from ..autograd.tensor import wrap
+from . import _gemm
 from ._helpers import attach
 
 __all__: list = []
@@ -73,7 +74,7 @@ def _fwd_lstm(X, W, h0, c0, reverse, bs):
     dt = X.dtype
     s, b, _ = _lstm_consts(H, dt)
     Xs = X * s
-    WsT = (W * s[:, None]).T
+    WsT = _gemm.pack((W * s[:, None]).T)
     S = np.empty((T + 1, B, H), dt)
     Cs = np.empty((T + 1, B, H), dt)
     Gt = np.empty((T, B, G4), dt)
@@ -84,7 +85,7 @@ def _fwd_lstm(X, W, h0, c0, reverse, bs):
     tmp = np.empty((B, H), dt)
     for k, t in enumerate(_order(T, reverse)):
         g = Gt[k]
-        np.matmul(S[k], WsT, out=g)
+        _gemm.matmul(S[k], WsT, out=g)
         g += Xs[t]
         np.tanh(g, out=g)
         g *= s
@@ -110,7 +111,7 @@ def _fwd_gru(X, W, b_hh, h0, reverse, bs):
     T, B, G3 = X.shape
     H = G3 // 3
     dt = X.dtype
-    WT = W.T
+    WT = _gemm.pack(W.T)
     S = np.empty((T + 1, B, H), dt)
     HP = np.empty((T, B, G3), dt)
     RZ = np.empty((T, B, 2 * H), dt)
@@ -119,7 +120,7 @@ def _fwd_gru(X, W, b_hh, h0, reverse, bs):
     Y = np.empty((T + 1, B, H), dt)
     for k, t in enumerate(_order(T, reverse)):
         hp = HP[k]
-        np.matmul(S[k], WT, out=hp)
+        _gemm.matmul(S[k], WT, out=hp)
         if b_hh is not None:
             hp += b_hh
         rz = RZ[k]
@@ -147,13 +148,13 @@ def _fwd_gru(X, W, b_hh, h0, reverse, bs):
 def _fwd_rnn(X, W, h0, reverse, bs, relu):
     T, B, H = X.shape
     dt = X.dtype
-    WT = W.T
+    WT = _gemm.pack(W.T)
     S = np.empty((T + 1, B, H), dt)
     S[0] = h0
     Y = np.empty((T + 1, B, H), dt)
     for k, t in enumerate(_order(T, reverse)):
         h = S[k + 1]
-        np.matmul(S[k], WT, out=h)
+        _gemm.matmul(S[k], WT, out=h)
         h += X[t]
         if relu:
             np.maximum(h, 0, out=h)
@@ -185,6 +186,7 @@ def _add_step_grad(dh, gY, t, bs):
 
 
 def _bwd_lstm(gY, W, saved, reverse, bs):
+    Wp = _gemm.pack(W)   # multiplied once per step
     S, Cs, Gt, TC = saved
     T, B, G4 = Gt.shape
     H = G4 // 4
@@ -221,17 +223,18 @@ def _bwd_lstm(gY, W, saved, reverse, bs):
             dz[m:] = 0
             dcn = dc * g[:, H:2 * H]
             dcn[m:] = dc[m:]
-            dhn = dz @ W
+            dhn = _gemm.matmul(dz, Wp)
             dhn[m:] = dh[m:]
             dc, dh = dcn, dhn
         else:
             dc *= g[:, H:2 * H]
-            np.matmul(dz, W, out=dh)
-    dW = dX.reshape(T * B, G4).T @ _prev_by_time(S, reverse).reshape(T * B, H)
+            _gemm.matmul(dz, Wp, out=dh)
+    dW = _gemm.matmul(dX.reshape(T * B, G4).T, _prev_by_time(S, reverse).reshape(T * B, H))
     return dX, dh, dc, dW, None
 
 
 def _bwd_gru(gY, W, saved, reverse, bs, need_b):
+    Wp = _gemm.pack(W)   # multiplied once per step
     S, HP, RZ, N = saved
     T, B, G3 = HP.shape
     H = G3 // 3
@@ -268,19 +271,20 @@ def _bwd_gru(gY, W, saved, reverse, bs, need_b):
         dhp[:, :2 * H] = dx[:, :2 * H]
         if m < B:
             dhn = dh * z
-            dhn += dhp @ W
+            _gemm.matmul(dhp, Wp, out=dhn, accumulate=True)
             dhn[m:] = dh[m:]
             dh = dhn
         else:
             dh *= z
-            dh += dhp @ W
+            _gemm.matmul(dhp, Wp, out=dh, accumulate=True)
     dHPt = dHP.reshape(T * B, G3)
-    dW = dHPt.T @ S[:-1].reshape(T * B, H)
+    dW = _gemm.matmul(dHPt.T, S[:-1].reshape(T * B, H))
     db = dHPt.sum(0) if need_b else None
     return dX, dh, None, dW, db
 
 
 def _bwd_rnn(gY, W, saved, reverse, bs, relu):
+    Wp = _gemm.pack(W)   # multiplied once per step
     (S,) = saved
     T1, B, H = S.shape
     T = T1 - 1
@@ -300,12 +304,12 @@ def _bwd_rnn(gY, W, saved, reverse, bs, relu):
             dz *= dh
         if m < B:
             dz[m:] = 0
-            dhn = dz @ W
+            dhn = _gemm.matmul(dz, Wp)
             dhn[m:] = dh[m:]
             dh = dhn
         else:
-            np.matmul(dz, W, out=dh)
-    dW = dX.reshape(T * B, H).T @ _prev_by_time(S, reverse).reshape(T * B, H)
+            _gemm.matmul(dz, Wp, out=dh)
+    dW = _gemm.matmul(dX.reshape(T * B, H).T, _prev_by_time(S, reverse).reshape(T * B, H))
     return dX, dh, None, dW, None
 
 

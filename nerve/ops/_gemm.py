@@ -1,0 +1,213 @@
+"""Matrix products of raw float32 CPU arrays: NumPy's BLAS or nerve's own GEMM, whichever is faster here.
+
+``matmul(a, b, out=None, accumulate=False)`` is the entry for 2-D products inside nerve's ops
+(linear, matmul, the recurrent loops, the convolutions' GEMMs). nerve's GEMM (_gemm_numba.py, needs
+numba) is compiled for the host CPU; NumPy's BLAS is whatever the install and the environment
+picked. The first large float32 product times both (medians of a few runs each, on 1024^3) and
+keeps the faster for the process; ``set_backend('numpy' | 'nerve' | 'auto')`` overrides the choice.
+Other dtypes, small products, CuPy arrays and installs without numba always use NumPy/CuPy.
+
+``pack(b)`` prepares a right operand that is multiplied many times (a recurrent weight, once per
+time step), so that its packing is paid once.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+try:  # optional (pip install numba)
+    from . import _gemm_numba as _nb
+    from ._winograd_numba import run as _run
+except ImportError:  # pragma: no cover - depends on the install
+    _nb = None
+
+# Below this many multiply-adds the packed kernel's fixed costs do not pay.
+MIN_MACS = 1 << 18
+_EMPTY = np.empty(0, np.float32)
+
+_mode = "auto"
+_use_nerve = None       # decided by the first measurement in 'auto' mode
+
+
+def set_backend(mode: str) -> None:
+    """Route float32 matrix products: 'nerve' (own kernel), 'numpy' (BLAS), or 'auto' (measure once)."""
+    global _mode, _use_nerve
+    if mode not in ("auto", "nerve", "numpy"):
+        raise ValueError(f"set_backend: expected 'auto', 'nerve' or 'numpy', got {mode!r}")
+    if mode == "nerve" and _nb is None:
+        raise RuntimeError("set_backend('nerve') needs numba (pip install numba)")
+    _mode = mode
+    _use_nerve = None if mode == "auto" else mode == "nerve"
+    if _use_nerve:
+        _quiet_blas()
+    else:
+        _restore_blas()
+
+
+def backend() -> str:
+    """What float32 products use now: 'nerve', 'numpy', or 'auto' (not measured yet)."""
+    if _nb is None or _mode == "numpy":
+        return "numpy"
+    if _use_nerve is None:
+        return "auto"
+    return "nerve" if _use_nerve else "numpy"
+
+
+def _nerve(a, b, c, beta, bfull=_EMPTY):
+    """``c (=|+=) a @ b`` by nerve's kernel; C's columns (rows, for tall thin products) split over threads."""
+    from ..backend.threads import get_num_threads  # noqa: PLC0415
+    m, n = c.shape
+    if n >= m or m < 2 * _nb.MR:
+        kernel, parts = _nb.gemm_cols, -(-n // _nb.NR)
+    else:
+        kernel, parts = _nb.gemm_rows, -(-m // _nb.MR)
+    if get_num_threads() <= 1 or m * n * a.shape[1] < 4 * MIN_MACS:   # a share would not pay a wake-up
+        kernel(a, b, bfull, c, beta, 0, parts)
+    else:
+        _run(kernel, parts, a, b, bfull, c, beta)
+
+
+def _calibrate():
+    """Time nerve's GEMM, then NumPy's, on a 1024^3 product; keep the faster (medians of 5)."""
+    global _use_nerve
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((1024, 1024), dtype=np.float32)
+    b = rng.standard_normal((1024, 1024), dtype=np.float32)
+    c = np.empty((1024, 1024), np.float32)
+    _nerve(a, b, c, 0)   # compiles, or loads the compiled kernels from Numba's cache
+
+    def median(f):
+        ts = []
+        for _ in range(5):
+            t = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t)
+        return sorted(ts)[2]
+    # nerve's first: right after a multi-threaded BLAS call, OpenBLAS's idle threads still spin
+    # for a while and take the cores from any other threads (a state that routing the products
+    # to nerve's kernel avoids)
+    t_nerve = median(lambda: _nerve(a, b, c, 0))
+    t_numpy = median(lambda: np.matmul(a, b))
+    _use_nerve = t_nerve < t_numpy
+    if _use_nerve:
+        _quiet_blas()
+
+
+_blas_limit = None
+
+
+def _quiet_blas():
+    """One BLAS thread while nerve's kernel does the large products (needs threadpoolctl).
+
+    OpenBLAS's idle threads spin for a while after each multi-threaded call; on a machine with as
+    many cores as threads they take the cores from nerve's own threads (measured: a Transformer step
+    363 ms with OPENBLAS_NUM_THREADS=1, 460 ms without). What is left for BLAS (float64, small
+    products) then runs on one thread; ``nerve.set_num_threads`` sets the BLAS threads again.
+    """
+    global _blas_limit
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - optional
+    except ImportError:  # pragma: no cover - depends on the install
+        return
+    if _blas_limit is None:
+        _blas_limit = threadpool_limits(limits=1, user_api="blas")
+
+
+def _restore_blas():
+    global _blas_limit
+    if _blas_limit is not None:
+        _blas_limit.restore_original_limits()
+        _blas_limit = None
+
+
+def _nerve_on():
+    if _nb is None or _mode == "numpy":
+        return False
+    if _use_nerve is None:
+        _calibrate()
+    return _use_nerve
+
+
+def usable(a, b) -> bool:
+    """Whether ``a @ b`` (2-D) goes to nerve's GEMM."""
+    if _nb is None or _mode == "numpy":
+        return False
+    if type(a) is not np.ndarray or a.dtype != np.float32 or a.ndim != 2:
+        return False
+    if not isinstance(b, Packed) and (type(b) is not np.ndarray or b.dtype != np.float32 or b.ndim != 2):
+        return False
+    return a.shape[0] * a.shape[1] * b.shape[1] >= MIN_MACS and _nerve_on()
+
+
+class Packed:
+    """A right operand packed once for nerve's kernel (or kept as is when NumPy does the products)."""
+    __slots__ = ("b", "data", "shape")
+
+    def __init__(self, b):
+        self.b, self.shape = b, b.shape
+        self.data = None
+        if type(b) is np.ndarray and b.dtype == np.float32 and b.ndim == 2 and _nerve_on():
+            self.data = np.empty(_nb.packed_size(*b.shape), np.float32)
+            _nb.pack(b, self.data)
+
+
+def pack(b):
+    """``b`` ready for many ``matmul(a, packed)`` calls (float32 2-D arrays; other operands pass through)."""
+    return Packed(b)
+
+
+def matmul(a, b, out=None, accumulate=False):
+    """``a @ b`` for 2-D arrays (``b`` may be ``pack``ed), into ``out`` when given (``out += a @ b`` with
+    ``accumulate``)."""
+    if usable(a, b) and (out is None or (out.dtype == np.float32 and out.ndim == 2 and out.strides[1] == 4)):
+        if out is None:
+            out = np.empty((a.shape[0], b.shape[1]), np.float32)
+            accumulate = False
+        if isinstance(b, Packed):
+            if b.data is None:
+                b = b.b
+            else:
+                _nerve(a, b.b, out, 1 if accumulate else 0, b.data)
+                return out
+        _nerve(a, b, out, 1 if accumulate else 0)
+        return out
+    if isinstance(b, Packed):
+        b = b.b
+    xp = np if type(a) is np.ndarray else _xp(a)
+    if out is None:
+        return xp.matmul(a, b)
+    if accumulate:
+        out += xp.matmul(a, b)
+    else:
+        xp.matmul(a, b, out=out)
+    return out
+
+
+def bmm(a, b, out=None):
+    """``a @ b`` for operands with the same leading (batch) dims, 3-D or 4-D, no broadcasting.
+
+    ``out`` may be a strided view (the attention heads' outputs) with unit last-dim stride.
+    """
+    if (_nb is None or _mode == "numpy" or type(a) is not np.ndarray or type(b) is not np.ndarray
+            or a.dtype != np.float32 or b.dtype != np.float32 or a.ndim not in (3, 4) or a.ndim != b.ndim
+            or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]
+            or (out is not None and not (out.dtype == np.float32 and out.strides[-1] == 4))
+            or a.size // a.shape[-1] * b.shape[-1] < MIN_MACS or not _nerve_on()):
+        xp = np if type(a) is np.ndarray else _xp(a)
+        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty(a.shape[:-1] + (b.shape[-1],), np.float32)
+    a4, b4, c4 = (x[None] if x.ndim == 3 else x for x in (a, b, out))
+    items = c4.shape[0] * c4.shape[1]
+    from ..backend.threads import get_num_threads  # noqa: PLC0415
+    if get_num_threads() <= 1 or items == 1:
+        _nb.gemm_batch(a4, b4, c4, 0, 0, items)
+    else:
+        _run(_nb.gemm_batch, items, a4, b4, c4, 0)
+    return out
+
+
+def _xp(a):
+    from ._helpers import xp_of  # noqa: PLC0415
+    return xp_of(a)

@@ -1,0 +1,276 @@
+"""A float32 GEMM compiled by Numba for the host CPU (optional: used when numba is installed).
+
+``C = A @ B`` (or ``C += A @ B``) in the BLIS layout: B is packed into ``KC x NR`` micro-panels and A
+into ``MR x KC`` micro-panels, and a register-blocked micro-kernel multiplies one micro-panel pair
+into an ``MR x NR`` block of C held in vector registers across the whole ``k`` loop.
+
+The micro-kernel is written as LLVM IR through a Numba intrinsic (``<16 x float>`` vectors and
+``llvm.fma``): Numba's own loops do not keep a 2-D accumulator block in registers (measured: 20
+GFLOP/s, scalar and 4-wide code). LLVM compiles the IR for the host, so the same source runs as
+AVX-512 (two 16-float registers per row), AVX2 (four 8-float ones) or SSE code.
+
+Why it exists: NumPy's BLAS is picked by the environment; this machine's sets
+OPENBLAS_CORETYPE=Haswell, so OpenBLAS runs its AVX2 kernels (about 100 GFLOP/s per core here),
+while the host has AVX-512 (this micro-kernel: about 220 GFLOP/s per core). ``_gemm.py`` measures
+both once and routes float32 matrix products to the faster one, so a machine whose BLAS is
+already the better one keeps it.
+
+Every kernel releases the GIL and works on a range of C's columns or rows, so ``run`` spreads one
+product over nerve's threads (see _winograd_numba.run).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+MR = 12          # rows of the C block held in registers
+NV = 2           # 16-float vectors per row of it
+NR = 16 * NV     # its columns
+KC = 256         # k-block: an A micro-panel (12 KiB) and a B micro-panel (32 KiB) stay in L1
+MC = 144         # rows of A packed at once (144 KiB, in L2)
+NC = 1024        # columns of B packed at once (1 MiB at KC=256)
+
+_opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
+
+
+@intrinsic
+def _micro(typingctx, k, ap, bp, cp, ldc, beta):
+    """``C[0:MR, 0:NR] (ldc apart) = beta * C + sum_k Ap[k, 0:MR]^T Bp[k, 0:NR]`` (beta 0 or 1)."""
+    f32p = types.CPointer(types.float32)
+    sig = types.void(types.int64, f32p, f32p, f32p, types.int64, types.int64)
+
+    def codegen(context, builder, signature, args):
+        kk, a_ptr, b_ptr, c_ptr, ldc_v, beta_v = args
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        vt = ir.VectorType(ir.FloatType(), 16)
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), "llvm.fma.v16f32")
+        zero, undef = ir.Constant(vt, None), ir.Constant(vt, ir.Undefined)
+        splat = ir.Constant(ir.VectorType(i32, 16), None)
+
+        def const(v):
+            return ir.Constant(i64, v)
+
+        entry = builder.block
+        loop = builder.append_basic_block("micro.loop")
+        done = builder.append_basic_block("micro.done")
+        builder.cbranch(builder.icmp_signed(">", kk, const(0)), loop, done)
+
+        builder.position_at_end(loop)
+        k = builder.phi(i64)
+        k.add_incoming(const(0), entry)
+        acc = [[builder.phi(vt) for _ in range(NV)] for _ in range(MR)]
+        for row in acc:
+            for p in row:
+                p.add_incoming(zero, entry)
+        b_row = builder.gep(b_ptr, [builder.mul(k, const(NR))])
+        b = [builder.load(builder.bitcast(builder.gep(b_row, [const(16 * v)]), vt.as_pointer()), align=4)
+             for v in range(NV)]
+        a_col = builder.gep(a_ptr, [builder.mul(k, const(MR))])
+        new = []
+        for r in range(MR):
+            a = builder.load(builder.gep(a_col, [const(r)]))
+            av = builder.shuffle_vector(builder.insert_element(undef, a, ir.Constant(i32, 0)), undef, splat)
+            new.append([builder.call(fma, [av, b[v], acc[r][v]]) for v in range(NV)])
+        k_next = builder.add(k, const(1))
+        body_end = builder.block
+        k.add_incoming(k_next, body_end)
+        for r in range(MR):
+            for v in range(NV):
+                acc[r][v].add_incoming(new[r][v], body_end)
+        builder.cbranch(builder.icmp_signed("<", k_next, kk), loop, done)
+
+        builder.position_at_end(done)
+        final = []
+        for r in range(MR):
+            for v in range(NV):
+                p = builder.phi(vt)
+                p.add_incoming(zero, entry)
+                p.add_incoming(new[r][v], body_end)
+                final.append(p)
+        add = builder.append_basic_block("micro.add")
+        store = builder.append_basic_block("micro.store")
+        out = builder.append_basic_block("micro.out")
+        builder.cbranch(builder.icmp_signed("!=", beta_v, const(0)), add, store)
+        for block, accumulate in ((add, True), (store, False)):
+            builder.position_at_end(block)
+            for r in range(MR):
+                c_row = builder.gep(c_ptr, [builder.mul(ldc_v, const(r))])
+                for v in range(NV):
+                    ptr = builder.bitcast(builder.gep(c_row, [const(16 * v)]), vt.as_pointer())
+                    val = final[r * NV + v]
+                    if accumulate:
+                        val = builder.fadd(builder.load(ptr, align=4), val)
+                    builder.store(val, ptr, align=4)
+            builder.branch(out)
+        builder.position_at_end(out)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@nb.njit(**_opts)
+def _pack_b(B, k0, kc, n0, nc, Bp):
+    """B[k0:k0+kc, n0:n0+nc] as ceil(nc / NR) micro-panels ``[k][NR]``, zero-padded on the right."""
+    panels = (nc + NR - 1) // NR
+    full = nc // NR
+    if B.strides[1] <= B.strides[0]:
+        # row by row: B's rows are read in order (a panel at a time, 256 rows 4 KiB apart, defeated the
+        # prefetcher: 5.5 ns per element); the writes scatter over the panels, which stay in L2
+        for k in range(kc):
+            for jp in range(full):
+                o = (jp * kc + k) * NR
+                c0 = n0 + jp * NR
+                for j in range(NR):
+                    Bp[o + j] = B[k0 + k, c0 + j]
+            if full < panels:
+                o = (full * kc + k) * NR
+                c0 = n0 + full * NR
+                w = n0 + nc - c0
+                for j in range(w):
+                    Bp[o + j] = B[k0 + k, c0 + j]
+                for j in range(w, NR):
+                    Bp[o + j] = 0.0
+    else:  # a transposed view: read down its contiguous columns
+        for jp in range(panels):
+            c0 = n0 + jp * NR
+            w = min(NR, n0 + nc - c0)
+            base = jp * kc * NR
+            for j in range(w):
+                for k in range(kc):
+                    Bp[base + k * NR + j] = B[k0 + k, c0 + j]
+            for j in range(w, NR):
+                for k in range(kc):
+                    Bp[base + k * NR + j] = 0.0
+
+
+@nb.njit(**_opts)
+def _pack_a(A, m0, mc, k0, kc, Ap):
+    """A[m0:m0+mc, k0:k0+kc] as ceil(mc / MR) micro-panels ``[k][MR]``, zero-padded at the bottom."""
+    panels = (mc + MR - 1) // MR
+    if A.strides[1] <= A.strides[0]:
+        for ip in range(panels):
+            r0 = m0 + ip * MR
+            h = min(MR, m0 + mc - r0)
+            base = ip * kc * MR
+            for r in range(h):
+                for k in range(kc):
+                    Ap[base + k * MR + r] = A[r0 + r, k0 + k]
+    else:  # a transposed view (the weight gradient's g^T): copy runs of A^T's rows
+        # (panel by panel, so the writes run in order: 2x faster than row by row)
+        At = A.T
+        for ip in range(panels):
+            r0 = m0 + ip * MR
+            h = min(MR, m0 + mc - r0)
+            for k in range(kc):
+                o = (ip * kc + k) * MR
+                for r in range(h):
+                    Ap[o + r] = At[k0 + k, r0 + r]
+    for ip in range(panels):
+        r0 = m0 + ip * MR
+        h = min(MR, m0 + mc - r0)
+        base = ip * kc * MR
+        for r in range(h, MR):
+            for k in range(kc):
+                Ap[base + k * MR + r] = 0.0
+
+
+@nb.njit(**_opts)
+def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
+    """C[m_lo:m_hi, n_lo:n_hi] (= or +=) A[m_lo:m_hi] @ B[:, n_lo:n_hi]; C has unit column stride.
+
+    With a non-empty ``Bfull`` (B packed whole by ``pack``) B itself is not read.
+    """
+    K = A.shape[1]
+    if K == 0 and beta == 0:
+        C[m_lo:m_hi, n_lo:n_hi] = 0.0
+    ldc = C.strides[0] // 4
+    kc_max = min(KC, K)
+    prepacked = Bfull.size > 0
+    n_pad = ((B.shape[1] + NR - 1) // NR) * NR
+    Bp = np.empty(0 if prepacked else ((min(NC, n_hi - n_lo) + NR - 1) // NR) * NR * kc_max, np.float32)
+    Ap = np.empty(((min(MC, m_hi - m_lo) + MR - 1) // MR) * MR * kc_max, np.float32)
+    tile = np.empty(MR * NR, np.float32)
+    c_base = C.ctypes.data
+    for jc in range(n_lo, n_hi, NC):
+        nc = min(NC, n_hi - jc)
+        for pc in range(0, K, KC):
+            kc = min(KC, K - pc)
+            b = beta if pc == 0 else 1
+            if prepacked:
+                Bblk = Bfull[pc * n_pad + (jc // NR) * kc * NR:]
+            else:
+                _pack_b(B, pc, kc, jc, nc, Bp)
+                Bblk = Bp
+            for ic in range(m_lo, m_hi, MC):
+                mc = min(MC, m_hi - ic)
+                _pack_a(A, ic, mc, pc, kc, Ap)
+                for jr in range(0, nc, NR):
+                    nr = min(NR, nc - jr)
+                    bp = Bblk[(jr // NR) * kc * NR:]
+                    for ir in range(0, mc, MR):
+                        mr = min(MR, mc - ir)
+                        ap = Ap[(ir // MR) * kc * MR:]
+                        if mr == MR and nr == NR:
+                            cp = c_base + ((ic + ir) * ldc + jc + jr) * 4
+                            _micro(kc, ap.ctypes, bp.ctypes, _as_ptr(cp), ldc, b)
+                        else:
+                            _micro(kc, ap.ctypes, bp.ctypes, tile.ctypes, NR, 0)
+                            for r in range(mr):
+                                for j in range(nr):
+                                    if b:
+                                        C[ic + ir + r, jc + jr + j] += tile[r * NR + j]
+                                    else:
+                                        C[ic + ir + r, jc + jr + j] = tile[r * NR + j]
+
+
+@intrinsic
+def _as_ptr(typingctx, addr):
+    """An integer address as a float32 pointer."""
+    sig = types.CPointer(types.float32)(types.intp)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+    return sig, codegen
+
+
+@nb.njit(**_opts)
+def pack(B, out):
+    """All of B packed for ``_block``: per KC-row block, its NR-column micro-panels ``[k][NR]``."""
+    K, N = B.shape
+    n_pad = ((N + NR - 1) // NR) * NR
+    for pc in range(0, K, KC):
+        kc = min(KC, K - pc)
+        _pack_b(B, pc, kc, 0, N, out[pc * n_pad:pc * n_pad + kc * n_pad])
+
+
+def packed_size(k, n):
+    return k * (-(-n // NR) * NR)
+
+
+@nb.njit(**_opts)
+def gemm_cols(A, B, Bfull, C, beta, lo, hi):
+    """The product for C's column panels ``lo:hi`` (units of NR columns)."""
+    _block(A, B, Bfull, C, beta, 0, A.shape[0], lo * NR, min(hi * NR, C.shape[1]))
+
+
+@nb.njit(**_opts)
+def gemm_rows(A, B, Bfull, C, beta, lo, hi):
+    """The product for C's row panels ``lo:hi`` (units of MR rows)."""
+    _block(A, B, Bfull, C, beta, lo * MR, min(hi * MR, A.shape[0]), 0, C.shape[1])
+
+
+@nb.njit(**_opts)
+def gemm_batch(A, B, C, beta, lo, hi):
+    """``C[i, j] (= or +=) A[i, j] @ B[i, j]`` (4-D operands) for the flat batch items ``lo:hi``."""
+    inner = C.shape[1]
+    for f in range(lo, hi):
+        i, j = f // inner, f % inner
+        _block(A[i, j], B[i, j], _EMPTY, C[i, j], beta, 0, A.shape[2], 0, C.shape[3])
+
+
+_EMPTY = np.empty(0, np.float32)

@@ -1,0 +1,161 @@
+"""nerve's own float32 GEMM (nerve/ops/_gemm.py, _gemm_numba.py) against float64 NumPy products."""
+import numpy as np
+import pytest
+
+from nerve.ops import _gemm
+
+pytestmark = pytest.mark.skipif(_gemm._nb is None, reason="needs numba")
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.fixture
+def nerve_gemm():
+    before = _gemm._mode
+    _gemm.set_backend("nerve")
+    yield
+    _gemm.set_backend(before)
+
+
+def rand(*shape):
+    return RNG.standard_normal(shape, dtype=np.float32)
+
+
+def layouts(x):
+    """The array, its Fortran-ordered copy (a transposed view's layout) and a strided slice of a wider one."""
+    wide = np.zeros((x.shape[0], 2 * x.shape[1] + 3), np.float32)
+    wide[:, 1:2 * x.shape[1] + 1:2] = x
+    return [x, np.asfortranarray(x), wide[:, 1:2 * x.shape[1] + 1:2]]
+
+
+def ref(a, b):
+    return a.astype(np.float64) @ b.astype(np.float64)
+
+
+def close(got, want):
+    assert got.shape == want.shape
+    if want.size == 0:
+        return
+    tol = 1e-4 * np.sqrt(max(want.shape[0], 1)) * (np.abs(want).max() + 1)
+    np.testing.assert_allclose(got, want, atol=tol, rtol=1e-4)
+
+
+# shapes around the blocking sizes (MR=12, NR=32, KC=256, MC=144, NC=1024) and degenerate ones
+SHAPES = [(1, 1, 1), (13, 7, 33), (12, 256, 32), (11, 257, 31), (145, 300, 65), (300, 600, 1030), (32, 1024, 256),
+          (700, 40, 3), (3, 40, 700), (0, 5, 4), (4, 0, 5)]
+
+
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("part", ["cols", "rows"])
+def test_kernel_matches_float64(m, k, n, part):
+    a, b = rand(m, k), rand(k, n)
+    kernel = _gemm._nb.gemm_cols if part == "cols" else _gemm._nb.gemm_rows
+    parts = -(-n // _gemm._nb.NR) if part == "cols" else -(-m // _gemm._nb.MR)
+    for aa in layouts(a):
+        for bb in layouts(b):
+            c = np.full((m, n), 7, np.float32)
+            kernel(aa, bb, _gemm._EMPTY, c, 0, 0, parts)
+            close(c, ref(a, b))
+            c = np.ones((m, n), np.float32)
+            kernel(aa, bb, _gemm._EMPTY, c, 1, 0, parts)
+            close(c, ref(a, b) + 1)
+
+
+def test_split_over_threads_covers_every_block(nerve_gemm):
+    a, b = rand(301, 513), rand(513, 700)
+    close(_gemm.matmul(a, b), ref(a, b))          # columns split
+    a, b = rand(1000, 513), rand(513, 40)
+    close(_gemm.matmul(a, b), ref(a, b))          # rows split
+
+
+def test_out_and_accumulate_into_a_strided_view(nerve_gemm):
+    a, b = rand(100, 300), rand(300, 90)
+    big = np.ones((100, 200), np.float32)
+    view = big[:, 50:140]
+    _gemm.matmul(a, b, out=view, accumulate=True)
+    close(view, ref(a, b) + 1)
+    assert np.all(big[:, :50] == 1) and np.all(big[:, 140:] == 1)
+    _gemm.matmul(a, b, out=view)
+    close(view, ref(a, b))
+
+
+@pytest.mark.parametrize("m,k,n", [(32, 256, 1024), (13, 700, 33), (100, 300, 50)])
+def test_packed_right_operand(nerve_gemm, m, k, n):
+    a, b = rand(m, k), rand(k, n)
+    for bb in layouts(b):
+        p = _gemm.pack(bb)
+        assert p.data is not None
+        close(_gemm.matmul(a, p), ref(a, b))
+        c = np.ones((m, n), np.float32)
+        _gemm.matmul(a, p, out=c, accumulate=True)
+        close(c, ref(a, b) + 1)
+
+
+def test_batched_products_with_strided_out(nerve_gemm):
+    q, k = rand(2, 3, 70, 16), rand(2, 3, 70, 16)
+    s = _gemm.bmm(q, k.swapaxes(-1, -2))
+    close(s.reshape(-1, 70, 70), np.stack([ref(x, y.T) for x, y in zip(q.reshape(-1, 70, 16), k.reshape(-1, 70, 16))]))
+    o = np.zeros((2, 70, 3 * 16), np.float32)          # heads joined in place: (N, L, H*D) seen as (N, H, L, D)
+    heads = o.reshape(2, 70, 3, 16).transpose(0, 2, 1, 3)
+    _gemm.bmm(s, k, out=heads)
+    want = np.einsum("nhij,nhjd->nhid", s.astype(np.float64), k.astype(np.float64))
+    close(heads.reshape(-1, 16), want.reshape(-1, 16))
+    a3, b3 = rand(5, 40, 30), rand(5, 30, 50)
+    close(_gemm.bmm(a3, b3).reshape(-1, 50), np.matmul(a3.astype(np.float64), b3).reshape(-1, 50))
+
+
+def test_other_dtypes_and_small_products_use_numpy(nerve_gemm):
+    a, b = RNG.standard_normal((300, 300)), RNG.standard_normal((300, 300))
+    assert not _gemm.usable(a, b)                            # float64: BLAS
+    np.testing.assert_array_equal(_gemm.matmul(a, b), a @ b)
+    s, t = rand(4, 4), rand(4, 4)
+    assert not _gemm.usable(s, t)
+    assert _gemm.usable(rand(64, 64), rand(64, 64))
+
+
+def test_backend_switch():
+    before = _gemm._mode
+    try:
+        _gemm.set_backend("numpy")
+        assert _gemm.backend() == "numpy"
+        assert not _gemm.usable(rand(64, 64), rand(64, 64))
+        _gemm.set_backend("nerve")
+        assert _gemm.backend() == "nerve"
+        with pytest.raises(ValueError, match="'auto', 'nerve' or 'numpy'"):
+            _gemm.set_backend("mkl")
+    finally:
+        _gemm.set_backend(before)
+
+
+def test_auto_measures_once_and_keeps_the_faster():
+    before = _gemm._mode
+    try:
+        _gemm.set_backend("auto")
+        assert _gemm.backend() == "auto"
+        _gemm.usable(rand(64, 64), rand(64, 64))
+        assert _gemm.backend() in ("nerve", "numpy")
+    finally:
+        _gemm.set_backend(before)
+
+
+def test_linear_and_lstm_agree_across_backends():
+    import nerve
+    nerve.manual_seed(0)
+    lstm = nerve.nn.LSTM(40, 64, num_layers=2)
+    x = nerve.randn(30, 8, 40, requires_grad=True)
+    results = []
+    before = _gemm._mode
+    try:
+        for mode in ("numpy", "nerve"):
+            _gemm.set_backend(mode)
+            x.grad = None
+            for p in lstm.parameters():
+                p.grad = None
+            out, _ = lstm(x)
+            out.square().sum().backward()
+            results.append([out.detach().numpy().copy(), x.grad.numpy().copy()]
+                           + [p.grad.numpy().copy() for p in lstm.parameters()])
+    finally:
+        _gemm.set_backend(before)
+    for u, v in zip(*results):
+        np.testing.assert_allclose(u, v, rtol=1e-3, atol=1e-4)
