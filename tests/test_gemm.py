@@ -159,3 +159,25 @@ def test_linear_and_lstm_agree_across_backends():
         _gemm.set_backend(before)
     for u, v in zip(*results):
         np.testing.assert_allclose(u, v, rtol=1e-3, atol=1e-4)
+
+
+def test_fit_checkpoint_records_the_backend_and_resume_uses_it(tmp_path):
+    import nerve
+    from nerve import nn
+    from nerve.train import fit
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 12)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    before = _gemm._mode
+    try:
+        _gemm.set_backend("numpy")
+        nerve.manual_seed(0)
+        model = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 2))
+        fit(model, (X, y), optimizer="sgd", loss="cross_entropy", epochs=1, batch_size=16, verbose=0, checkpoint_dir=tmp_path)
+        assert '"gemm": "numpy"' in (tmp_path / "checkpoint.json").read_text()
+        _gemm.set_backend("nerve")
+        fit(model, (X, y), optimizer="sgd", loss="cross_entropy", epochs=2, batch_size=16, verbose=0, checkpoint_dir=tmp_path,
+            resume=tmp_path)
+        assert _gemm.backend() == "numpy"
+    finally:
+        _gemm.set_backend(before)

@@ -121,6 +121,15 @@ def _restore_blas():
         _blas_limit = None
 
 
+def decided() -> str:
+    """The backend float32 products use ('nerve' or 'numpy'), measuring first if not yet decided.
+
+    fit's checkpoints record it and a resumed run uses the same, so that it ends with the same
+    numbers (the two backends round differently).
+    """
+    return "nerve" if _nerve_on() else "numpy"
+
+
 def _nerve_on():
     if _nb is None or _mode == "numpy":
         return False
@@ -193,7 +202,7 @@ def bmm(a, b, out=None):
             or a.dtype != np.float32 or b.dtype != np.float32 or a.ndim not in (3, 4) or a.ndim != b.ndim
             or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]
             or (out is not None and not (out.dtype == np.float32 and out.strides[-1] == 4))
-            or a.size // a.shape[-1] * b.shape[-1] < MIN_MACS or not _nerve_on()):
+            or a.size * b.shape[-1] < MIN_MACS or not _nerve_on()):
         xp = np if type(a) is np.ndarray else _xp(a)
         return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
     if out is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _gemm as _mm
 from ._helpers import xp_of
 
 try:  # optional: fused transform kernels (pip install numba); the NumPy composition below is the fallback
@@ -179,7 +180,7 @@ def conv(x, w, top, left, out_hw, bias=None, v=None):
     u = weight_transform(w)
     if _numba_ok(v):
         m = _nbk.planes(36, u.shape[1], v.shape[2], v.dtype)
-        np.matmul(u, v, out=m)
+        _mm.bmm(u, v, out=m)
     else:
         m = xp_of(x).matmul(u, v)
     return output_transform(m, x.shape[0], out_hw, bias)
@@ -196,7 +197,7 @@ def wgrad(v, g):
     xp = xp_of(g)
     o = g.shape[1]
     mg = grad_transform(g)
-    du = xp.matmul(mg, v.transpose(0, 2, 1))                # (36, O, C)
+    du = _mm.bmm(mg, v.transpose(0, 2, 1))                  # (36, O, C)
     c = du.shape[2]
     dw = _mats(xp, g.dtype)[3].T @ du.reshape(36, o * c)          # (9, O*C): G^T dU G for every (o, c)
     return xp.ascontiguousarray(dw.T).reshape(o, c, 3, 3)

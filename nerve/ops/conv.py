@@ -29,6 +29,7 @@ from ..autograd import grad_mode as gm
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, wrap
 from . import _winograd as wino
+from . import _gemm as _mm
 from ._helpers import attach, xp_of
 from .reduce import sum as _sum
 from .shape import squeeze, unsqueeze
@@ -95,8 +96,8 @@ def _cols(xp, xp_, groups, k, stride, dilation, out_hw):
 def _gemm(a, b):
     """Per-group 2-d matmul of (G, M, K) and (G, K, P) stacks."""
     if a.shape[0] == 1:
-        return xp_of(a).matmul(a[0], b[0])[None]
-    return xp_of(a).matmul(a, b)
+        return _mm.matmul(a[0], b[0])[None]
+    return _mm.bmm(a, b)
 
 
 def _to_nchw(xp, y, n, hw, bias=None):

@@ -44,6 +44,7 @@ from ..backend import dtypes as _dt
 from ..backend.random import Generator, default_generator
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer
+from ..ops import _gemm
 from . import metrics as _metrics
 from .callbacks import Callback, CallbackList, _jsonable
 from .history import History
@@ -696,6 +697,7 @@ class Trainer:
         return {
             "format": _FORMAT, "version": _VERSION,
             "epoch": epoch, "batch": batch, "global_step": self.global_step, "epochs": self.epochs,
+            "gemm": _gemm.decided(),
             "seed": self.seed, "steps_per_epoch": self.train_src.steps, "num_samples": self.train_src.n,
             "stop_training": bool(getattr(self.model, "stop_training", False)),
             "history": _jsonable(self.history.state_dict(), "History"),
@@ -729,6 +731,12 @@ class Trainer:
         if state.get("version", 0) > _VERSION:
             raise ValueError(f"{self.who}(resume='{path}'): checkpoint format version {state['version']} is newer "
                              f"than this nerve understands ({_VERSION})")
+        if state.get("gemm") in ("nerve", "numpy") and _gemm.backend() != state["gemm"]:
+            try:
+                _gemm.set_backend(state["gemm"])      # the products round as they did before the stop
+            except RuntimeError:                      # pragma: no cover - written where numba was installed
+                warnings.warn(f"{self.who}: the checkpoint was written with nerve's own GEMM, which needs numba; "
+                              "NumPy's BLAS rounds differently, so the resumed run may differ in the last digits")
         steps, n = state.get("steps_per_epoch"), state.get("num_samples")
         if steps is not None and self.train_src.steps is not None and steps != self.train_src.steps:
             raise ValueError(f"{self.who}(resume='{path}'): the checkpoint was written with {steps} steps per epoch "
