@@ -117,6 +117,7 @@ measured while other work shared the machine: CPU time is far steadier than wall
 | filter transforms as one GEMM with kron(G, G) instead of batched 6x3x3 matmuls | ~5 ms -> <1 ms per (b) step | (b) 4.5 -> 0.6 ms per step | yes |
 | reuse call-local Winograd buffers (per-thread pool) | save ~4700 page faults per 19 MB buffer | CPU (b) 194 -> 183 ms; but +60-70 MB step peak memory, and redundant with the next row | no (removed) |
 | retain freed memory (glibc mallopt; `nerve.backend.retain_freed_memory`, called by `nerve train` and here) | no page faults after the first step | (b) wall 161 -> 140 ms | yes |
+| nerve's own float32 GEMM (AVX-512 micro-kernel, nerve/ops/_gemm_numba.py) for the Winograd and im2col GEMMs and the linear layers, OpenBLAS held to one thread | GEMM part ~1.5x faster | (a) 2.09 -> 1.92, (b) 1.68 -> 1.45 (same session, busier machine: PyTorch 37 -> 55 ms in (a)); the Winograd GEMMs have K = channels = 32-64, where packing B (as large as V itself) and storing C dominate; the transforms are ~30% of the step | yes |
 """
 
 
@@ -160,7 +161,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--label", default="Winograd F(4x4,3x3) (Numba transform kernels) for 3x3 stride-1 "
-                    "convolutions with >= 16 channels, im2col otherwise; fused BatchNorm; freed memory retained")
+                    "convolutions with >= 16 channels, im2col otherwise; GEMMs by nerve's own float32 kernel; fused BatchNorm; "
+                    "freed memory retained")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--memory-child", nargs=2, metavar=("LIB", "NET"), help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -41,14 +41,16 @@ ATTEMPTS = """\
 | (b) packed self-attention: q, k, v read in place from the q/k/v projection, one gradient for it | ~5%: no zero-filled select gradients, no head-joining copies | 345 -> 328 ms (2 threads, A/B in one process) | yes |
 | (b) softmax with a reciprocal multiply and 2-D max | - | 1.75 -> 1.61 ms per call, < 1 ms per step | no |
 | (b) attention core split over 2 Python threads | ~1.5x on the attention part | 1.9x slower under load | no |
+| (a, b) nerve's own float32 GEMM (nerve/ops/_gemm_numba.py: an LLVM-IR 12x32 register-blocked micro-kernel through a Numba intrinsic, AVX-512 on this host; BLIS-style packing; C's columns or rows split over 2 threads) for linear, matmul, the recurrent steps (recurrent weight packed once per sequence) and attention's batched products; picked over NumPy's BLAS by a one-off measurement | GEMMs ~1.5x faster (micro-kernel alone 220 GFLOP/s per core vs OpenBLAS-Haswell's ~100) | large products 250-350 GFLOP/s vs 190-210; in the step only once OpenBLAS is held to one thread (its idle threads spin and took nerve's cores: Transformer step 460 ms vs 363); (b) 330 -> 287-312 ms, ratio 1.05 -> 0.90-0.92; (a) 103-134 -> 107-114 ms (the per-step 32-row products run at par with BLAS) | yes |
+| (a) the per-step 32x256x1024 products on 2 threads | - | 110 us vs 92 us on one: the second thread's wake-up costs more than its half saves; products under 16M multiply-adds stay on one thread | no |
 """
 
-WHY = ("Where the time goes: both steps are GEMM-bound. This machine's environment sets OPENBLAS_CORETYPE=Haswell, so "
-       "NumPy's OpenBLAS runs its AVX2 kernels (~100 GFLOP/s per core here; nerve leaves the environment's "
-       "choice alone), while PyTorch's LSTM runs oneDNN/MKL "
-       "kernels at ~180 GFLOP/s and uses both cores for its element-wise work. (a) needs ~11 GFLOP of GEMMs: about "
-       "115 ms at OpenBLAS's rate, so the LSTM target is out of reach with this BLAS; the element-wise gate math is "
-       "~23 ms of nerve's step. (b) is ~42 GFLOP of GEMMs (~300 ms of nerve's ~330 ms); attention itself is ~30 ms.")
+WHY = ("Where the time goes: both steps are GEMM-bound. NumPy's OpenBLAS runs its AVX2 kernels here (the environment "
+       "sets OPENBLAS_CORETYPE=Haswell; ~100 GFLOP/s per core), so nerve multiplies float32 matrices with its own "
+       "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-350 GFLOP/s on the large products. "
+       "(b) is ~42 GFLOP of GEMMs. (a) is ~11 GFLOP, half of it in 256 per-step products of 32 rows that run at "
+       "~180 GFLOP/s (~100 us each, on one core: too short to split), plus ~23 ms of element-wise gate math; "
+       "PyTorch's fused oneDNN LSTM does the whole step in 44-71 ms.")
 
 
 def lstm_lm(lib):
