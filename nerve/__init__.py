@@ -13,6 +13,7 @@ from .backend.dtypes import can_cast, finfo, iinfo, promote_types  # noqa: F401
 from .backend import random  # noqa: F401  (nerve.random.fork_rng, manual_seed, ... as torch.random)
 from .backend.random import default_generator, get_rng_state, set_rng_state  # noqa: F401
 from .backend.threads import get_num_threads, set_num_threads  # noqa: F401
+from .ops._gemm import backend as gemm_backend, set_backend as set_gemm_backend  # noqa: F401
 from . import autograd  # noqa: F401
 from .autograd import (  # noqa: F401
     Size, Tensor, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
