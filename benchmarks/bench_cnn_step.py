@@ -118,6 +118,7 @@ measured while other work shared the machine: CPU time is far steadier than wall
 | reuse call-local Winograd buffers (per-thread pool) | save ~4700 page faults per 19 MB buffer | CPU (b) 194 -> 183 ms; but +60-70 MB step peak memory, and redundant with the next row | no (removed) |
 | retain freed memory (glibc mallopt; `nerve.backend.retain_freed_memory`, called by `nerve train` and here) | no page faults after the first step | (b) wall 161 -> 140 ms | yes |
 | nerve's own float32 GEMM (AVX-512 micro-kernel, nerve/ops/_gemm_numba.py) for the Winograd and im2col GEMMs and the linear layers, OpenBLAS held to one thread | GEMM part ~1.5x faster | (a) 2.09 -> 1.92, (b) 1.68 -> 1.45 (same session, busier machine: PyTorch 37 -> 55 ms in (a)); the Winograd GEMMs have K = channels = 32-64, where packing B (as large as V itself) and storing C dominate; the transforms are ~30% of the step | yes |
+| B read in place (unpacked) for GEMMs of depth <= 96 with contiguous rows (the Winograd GEMMs: depth = channels) | no copy of V (36 x C x T) per product | (a) 1.82 -> 1.57, (b) 1.42 -> 1.32 (A/B runs minutes apart); the GEMM kernels add ~10 MB to the first step's peak (compiled code loaded on first use, 1.5 MB per specialisation) | yes |
 """
 
 

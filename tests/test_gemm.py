@@ -22,10 +22,13 @@ def rand(*shape):
 
 
 def layouts(x):
-    """The array, its Fortran-ordered copy (a transposed view's layout) and a strided slice of a wider one."""
+    """The array, its Fortran-ordered copy (a transposed view's layout), a strided slice of a wider one,
+    and a view with padded rows (unit column stride: read in place when shallow)."""
     wide = np.zeros((x.shape[0], 2 * x.shape[1] + 3), np.float32)
     wide[:, 1:2 * x.shape[1] + 1:2] = x
-    return [x, np.asfortranarray(x), wide[:, 1:2 * x.shape[1] + 1:2]]
+    padded = np.full((x.shape[0], x.shape[1] + 5), np.nan, np.float32)
+    padded[:, 2:2 + x.shape[1]] = x
+    return [x, np.asfortranarray(x), wide[:, 1:2 * x.shape[1] + 1:2], padded[:, 2:2 + x.shape[1]]]
 
 
 def ref(a, b):

@@ -3,7 +3,7 @@
 ``matmul(a, b, out=None, accumulate=False)`` is the entry for 2-D products inside nerve's ops
 (linear, matmul, the recurrent loops, the convolutions' GEMMs). nerve's GEMM (_gemm_numba.py, needs
 numba) is compiled for the host CPU; NumPy's BLAS is whatever the install and the environment
-picked. The first large float32 product times both (medians of a few runs each, on 1024^3) and
+picked. The first large float32 product times both (medians of a few runs each, on 512^3) and
 keeps the faster for the process; ``set_backend('numpy' | 'nerve' | 'auto')`` overrides the choice.
 Other dtypes, small products, CuPy arrays and installs without numba always use NumPy/CuPy.
 
@@ -72,21 +72,20 @@ def _nerve(a, b, c, beta, bfull=_EMPTY):
 
 
 def _calibrate():
-    """Time nerve's GEMM, then NumPy's, on a 1024^3 product; keep the faster (medians of 5)."""
+    """Time nerve's GEMM, then NumPy's, on a 512^3 product; keep the faster (medians of 7)."""
     global _use_nerve
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((1024, 1024), dtype=np.float32)
-    b = rng.standard_normal((1024, 1024), dtype=np.float32)
-    c = np.empty((1024, 1024), np.float32)
+    a = np.full((512, 512), 0.5, np.float32)      # 1 MiB each: the measurement adds little to peak memory
+    b = np.full((512, 512), 0.25, np.float32)
+    c = np.empty((512, 512), np.float32)
     _nerve(a, b, c, 0)   # compiles, or loads the compiled kernels from Numba's cache
 
     def median(f):
         ts = []
-        for _ in range(5):
+        for _ in range(7):
             t = time.perf_counter()
             f()
             ts.append(time.perf_counter() - t)
-        return sorted(ts)[2]
+        return sorted(ts)[3]
     # nerve's first: right after a multi-threaded BLAS call, OpenBLAS's idle threads still spin
     # for a while and take the cores from any other threads (a state that routing the products
     # to nerve's kernel avoids)

@@ -33,18 +33,19 @@ NR = 16 * NV     # its columns
 KC = 256         # k-block: an A micro-panel (12 KiB) and a B micro-panel (32 KiB) stay in L1
 MC = 144         # rows of A packed at once (144 KiB, in L2)
 NC = 1024        # columns of B packed at once (1 MiB at KC=256)
+DIRECT_K = 96    # up to this depth B is read in place, unpacked
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 
 
 @intrinsic
-def _micro(typingctx, k, ap, bp, cp, ldc, beta):
-    """``C[0:MR, 0:NR] (ldc apart) = beta * C + sum_k Ap[k, 0:MR]^T Bp[k, 0:NR]`` (beta 0 or 1)."""
+def _micro(typingctx, k, ap, bp, ldb, cp, ldc, beta):
+    """``C[0:MR, 0:NR] (rows ldc apart) = beta * C + sum_k Ap[k, 0:MR]^T Bp[k, 0:NR]`` (beta 0 or 1, Bp's rows ldb apart)."""
     f32p = types.CPointer(types.float32)
-    sig = types.void(types.int64, f32p, f32p, f32p, types.int64, types.int64)
+    sig = types.void(types.int64, f32p, f32p, types.int64, f32p, types.int64, types.int64)
 
     def codegen(context, builder, signature, args):
-        kk, a_ptr, b_ptr, c_ptr, ldc_v, beta_v = args
+        kk, a_ptr, b_ptr, ldb_v, c_ptr, ldc_v, beta_v = args
         i64, i32 = ir.IntType(64), ir.IntType(32)
         vt = ir.VectorType(ir.FloatType(), 16)
         fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), "llvm.fma.v16f32")
@@ -66,7 +67,7 @@ def _micro(typingctx, k, ap, bp, cp, ldc, beta):
         for row in acc:
             for p in row:
                 p.add_incoming(zero, entry)
-        b_row = builder.gep(b_ptr, [builder.mul(k, const(NR))])
+        b_row = builder.gep(b_ptr, [builder.mul(k, ldb_v)])
         b = [builder.load(builder.bitcast(builder.gep(b_row, [const(16 * v)]), vt.as_pointer()), align=4)
              for v in range(NV)]
         a_col = builder.gep(a_ptr, [builder.mul(k, const(MR))])
@@ -191,10 +192,16 @@ def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
     kc_max = min(KC, K)
     prepacked = Bfull.size > 0
     n_pad = ((B.shape[1] + NR - 1) // NR) * NR
-    Bp = np.empty(0 if prepacked else ((min(NC, n_hi - n_lo) + NR - 1) // NR) * NR * kc_max, np.float32)
+    # B read in place (no packing) when its rows are contiguous and short in k: the Winograd GEMMs
+    # (k = channels) would otherwise copy B, as large as the transformed input itself, for little reuse
+    ldb_in = B.strides[0] // 4
+    direct = not prepacked and K <= DIRECT_K and B.strides[1] == 4 and B.strides[0] % 4 == 0
+    bp_len = kc_max * NR if direct else ((min(NC, n_hi - n_lo) + NR - 1) // NR) * NR * kc_max
+    Bp = np.empty(0 if prepacked else bp_len, np.float32)
     Ap = np.empty(((min(MC, m_hi - m_lo) + MR - 1) // MR) * MR * kc_max, np.float32)
     tile = np.empty(MR * NR, np.float32)
     c_base = C.ctypes.data
+    b_base = B.ctypes.data
     for jc in range(n_lo, n_hi, NC):
         nc = min(NC, n_hi - jc)
         for pc in range(0, K, KC):
@@ -202,6 +209,10 @@ def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
             b = beta if pc == 0 else 1
             if prepacked:
                 Bblk = Bfull[pc * n_pad + (jc // NR) * kc * NR:]
+            elif direct:
+                Bblk = Bp
+                if nc % NR:   # the ragged last panel, zero-padded
+                    _pack_b(B, pc, kc, jc + nc - nc % NR, nc % NR, Bp)
             else:
                 _pack_b(B, pc, kc, jc, nc, Bp)
                 Bblk = Bp
@@ -210,15 +221,23 @@ def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
                 _pack_a(A, ic, mc, pc, kc, Ap)
                 for jr in range(0, nc, NR):
                     nr = min(NR, nc - jr)
-                    bp = Bblk[(jr // NR) * kc * NR:]
+                    if direct and nr == NR:
+                        bp = _as_ptr(b_base + (pc * ldb_in + jc + jr) * 4)
+                        ldb = ldb_in
+                    elif direct:
+                        bp = _as_ptr(Bp.ctypes.data)
+                        ldb = NR
+                    else:
+                        bp = _as_ptr(Bblk.ctypes.data + (jr // NR) * kc * NR * 4)
+                        ldb = NR
                     for ir in range(0, mc, MR):
                         mr = min(MR, mc - ir)
                         ap = Ap[(ir // MR) * kc * MR:]
                         if mr == MR and nr == NR:
                             cp = c_base + ((ic + ir) * ldc + jc + jr) * 4
-                            _micro(kc, ap.ctypes, bp.ctypes, _as_ptr(cp), ldc, b)
+                            _micro(kc, ap.ctypes, bp, ldb, _as_ptr(cp), ldc, b)
                         else:
-                            _micro(kc, ap.ctypes, bp.ctypes, tile.ctypes, NR, 0)
+                            _micro(kc, ap.ctypes, bp, ldb, tile.ctypes, NR, 0)
                             for r in range(mr):
                                 for j in range(nr):
                                     if b:
