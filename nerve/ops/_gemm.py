@@ -16,6 +16,9 @@ import time
 
 import numpy as np
 
+from ..backend.threads import get_num_threads
+from ._helpers import xp_of
+
 try:  # optional (pip install numba)
     from . import _gemm_numba as _nb
     from ._winograd_numba import run as _run
@@ -59,16 +62,19 @@ def backend() -> str:
 
 def _nerve(a, b, c, beta, bfull=_EMPTY):
     """``c (=|+=) a @ b`` by nerve's kernel; C's columns (rows, for tall thin products) split over threads."""
-    from ..backend.threads import get_num_threads  # noqa: PLC0415
     m, n = c.shape
     if n >= m or m < 2 * _nb.MR:
-        kernel, parts = _nb.gemm_cols, -(-n // _nb.NR)
+        _spread(m * n * a.shape[1], _nb.gemm_cols, -(-n // _nb.NR), a, b, bfull, c, beta)
     else:
-        kernel, parts = _nb.gemm_rows, -(-m // _nb.MR)
-    if get_num_threads() <= 1 or m * n * a.shape[1] < THREAD_MACS:
-        kernel(a, b, bfull, c, beta, 0, parts)
+        _spread(m * n * a.shape[1], _nb.gemm_rows, -(-m // _nb.MR), a, b, bfull, c, beta)
+
+
+def _spread(macs, kernel, parts, *args):
+    """``kernel(*args, lo, hi)`` over ``0:parts``: on nerve's threads when the product is large enough."""
+    if get_num_threads() <= 1 or parts == 1 or macs < THREAD_MACS:
+        kernel(*args, 0, parts)
     else:
-        _run(kernel, parts, a, b, bfull, c, beta)
+        _run(kernel, parts, *args)
 
 
 def _calibrate():
@@ -142,8 +148,6 @@ def _nerve_on():
 
 def usable(a, b) -> bool:
     """Whether ``a @ b`` (2-D) goes to nerve's GEMM."""
-    if _nb is None or _mode == "numpy":
-        return False
     if type(a) is not np.ndarray or a.dtype != np.float32 or a.ndim != 2:
         return False
     if not isinstance(b, Packed) and (type(b) is not np.ndarray or b.dtype != np.float32 or b.ndim != 2):
@@ -185,7 +189,7 @@ def matmul(a, b, out=None, accumulate=False):
         return out
     if isinstance(b, Packed):
         b = b.b
-    xp = np if type(a) is np.ndarray else _xp(a)
+    xp = np if type(a) is np.ndarray else xp_of(a)
     if out is None:
         return xp.matmul(a, b)
     if accumulate:
@@ -205,20 +209,10 @@ def bmm(a, b, out=None):
             or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]
             or (out is not None and not (out.dtype == np.float32 and out.strides[-1] == 4))
             or a.size * b.shape[-1] < MIN_MACS or not _nerve_on()):
-        xp = np if type(a) is np.ndarray else _xp(a)
+        xp = np if type(a) is np.ndarray else xp_of(a)
         return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
     if out is None:
         out = np.empty(a.shape[:-1] + (b.shape[-1],), np.float32)
     a4, b4, c4 = (x[None] if x.ndim == 3 else x for x in (a, b, out))
-    items = c4.shape[0] * c4.shape[1]
-    from ..backend.threads import get_num_threads  # noqa: PLC0415
-    if get_num_threads() <= 1 or items == 1 or a.size * b.shape[-1] < THREAD_MACS:
-        _nb.gemm_batch(a4, b4, c4, 0, 0, items)
-    else:
-        _run(_nb.gemm_batch, items, a4, b4, c4, 0)
+    _spread(a.size * b.shape[-1], _nb.gemm_batch, c4.shape[0] * c4.shape[1], a4, b4, c4, 0)
     return out
-
-
-def _xp(a):
-    from ._helpers import xp_of  # noqa: PLC0415
-    return xp_of(a)
