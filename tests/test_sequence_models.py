@@ -321,6 +321,26 @@ def test_greedy_decode_is_argmax_of_teacher_forcing(make):
             assert a.shape == (3, out.shape[1], 5)
             np.testing.assert_allclose(a.sum(-1), 1.0, rtol=1e-5)
             assert (a[1, :, 3:] == 0).all()  # source pads get no attention
+    else:
+        tokens, attn = model.greedy_decode(src, max_len=6, return_attention=True)
+        np.testing.assert_array_equal(tokens.numpy(), out)
+        a = attn.numpy()
+        assert a.shape == (3, out.shape[1], 5)
+        np.testing.assert_allclose(a.sum(-1), 1.0, rtol=1e-5)
+        assert (a[1, :, 3:] == 0).all()
+        # the mask is causal: each step's weights are the teacher-forced pass's at that position
+        mha = model.transformer.decoder.layers[-1].multihead_attn
+        calls = []
+        handle = mha.register_forward_hook(lambda m, args, kw, o: calls.append((args, kw)), with_kwargs=True)
+        with nerve.no_grad():
+            model(src, tgt_in)
+        handle.remove()
+        args, kw = calls[0]
+        with nerve.no_grad():
+            full = mha(*args, key_padding_mask=kw["key_padding_mask"], need_weights=True)[1].numpy()
+        for i, row in enumerate(out):
+            n = list(row).index(EOS) + 1 if EOS in row else len(row)
+            np.testing.assert_allclose(a[i, :n], full[i, :n], rtol=1e-5, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------- toy training

@@ -597,6 +597,26 @@ class Seq2SeqRNN(nn.Module):
         return f"cell={self.cell!r}, attention={self.attention!r}, padding_idx={self.padding_idx}"
 
 
+class _LastRowWeights:
+    """A forward hook for a MultiheadAttention called with need_weights=False: reruns it with weights and
+    keeps the last query row's head-averaged weights (B, 1, S)."""
+
+    def __init__(self, out):
+        self.out, self.busy = out, False
+
+    def __call__(self, module, args, kwargs, output):
+        if self.busy:
+            return None
+        self.busy = True
+        try:
+            w = module(*args, attn_mask=kwargs.get("attn_mask"), key_padding_mask=kwargs.get("key_padding_mask"),
+                       need_weights=True)[1]
+        finally:
+            self.busy = False
+        self.out.append(w[:, -1:])
+        return None
+
+
 class Seq2SeqTransformer(nn.Module):
     """An encoder-decoder Transformer translator (Vaswani et al., 2017) on ``nn.Transformer``.
 
@@ -670,15 +690,26 @@ class Seq2SeqTransformer(nn.Module):
     def greedy_decode(self, src, max_len: int, bos_id: int = 2, eos_id: int = 3, return_attention: bool = False):
         """Greedy decoding, as :meth:`Seq2SeqRNN.greedy_decode` (the decoder reruns on the whole prefix).
 
-        Returns a LongTensor (B, L <= max_len); ``return_attention`` is not supported (nn.Transformer does
-        not expose its attention weights).
+        Returns a LongTensor (B, L <= max_len), and with ``return_attention`` also the last decoder
+        layer's cross-attention weights (averaged over heads) of each generated token over the source,
+        (B, L, S). ``nn.Transformer`` computes its attention without weights; they are taken by a forward
+        hook on that layer's ``multihead_attn`` that reruns it with ``need_weights=True``.
         """
-        if return_attention:
-            raise NotImplementedError("Seq2SeqTransformer.greedy_decode: return_attention is not supported "
-                                      "(nn.Transformer does not return attention weights)")
         if max_len > self.max_len:  # the decoder sees BOS + max_len - 1 tokens at the last step
             raise ValueError(f"Seq2SeqTransformer.greedy_decode: max_len={max_len} exceeds the model's "
                              f"max_len={self.max_len}")
+        weights, handle = [], None
+        if return_attention:
+            handle = self.transformer.decoder.layers[-1].multihead_attn.register_forward_hook(
+                _LastRowWeights(weights), with_kwargs=True)
+        try:
+            tokens = self._greedy(src, max_len, bos_id, eos_id)
+        finally:
+            if handle is not None:
+                handle.remove()
+        return (tokens, nerve.cat(weights, 1)) if return_attention else tokens
+
+    def _greedy(self, src, max_len, bos_id, eos_id):
         memory, pad = self.encode(src)
         b = src.shape[0]
         ys = nerve.full((b, 1), bos_id, dtype=nerve.long, device=src.device)
