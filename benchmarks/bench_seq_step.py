@@ -43,13 +43,15 @@ ATTEMPTS = """\
 | (b) attention core split over 2 Python threads | ~1.5x on the attention part | 1.9x slower under load | no |
 | (a, b) nerve's own float32 GEMM (nerve/ops/_gemm_numba.py: an LLVM-IR 12x32 register-blocked micro-kernel through a Numba intrinsic, AVX-512 on this host; BLIS-style packing; C's columns or rows split over 2 threads) for linear, matmul, the recurrent steps (recurrent weight packed once per sequence) and attention's batched products; picked over NumPy's BLAS by a one-off measurement | GEMMs ~1.5x faster (micro-kernel alone 220 GFLOP/s per core vs OpenBLAS-Haswell's ~100) | large products 250-350 GFLOP/s vs 190-210; in the step only once OpenBLAS is held to one thread (its idle threads spin and took nerve's cores: Transformer step 460 ms vs 363); (b) 330 -> 287-312 ms, ratio 1.05 -> 0.90-0.92; (a) 103-134 -> 107-114 ms (the per-step 32-row products run at par with BLAS) | yes |
 | (a) the per-step 32x256x1024 products on 2 threads | - | 110 us vs 92 us on one: the second thread's wake-up costs more than its half saves; products under 16M multiply-adds stay on one thread | no |
+| (a) weight-gradient products (g^T @ x: A a transposed view) packed with a constant 12-float copy per row of A^T | packing A^T was ~2 ns per element (a variable-length inner loop) | 1024x2048x256: 7.6 -> 4.1 ms (2 threads); step (a) 2.21 -> 2.04, (b) 0.87 -> 0.82 | yes |
 """
 
 WHY = ("Where the time goes: both steps are GEMM-bound. NumPy's OpenBLAS runs its AVX2 kernels here (the environment "
        "sets OPENBLAS_CORETYPE=Haswell; ~100 GFLOP/s per core), so nerve multiplies float32 matrices with its own "
        "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-350 GFLOP/s on the large products. "
-       "(b) is ~42 GFLOP of GEMMs. (a) is ~11 GFLOP, half of it in 256 per-step products of 32 rows that run at "
-       "~180 GFLOP/s (~100 us each, on one core: too short to split), plus ~23 ms of element-wise gate math; "
+       "(b) is ~42 GFLOP of GEMMs. (a) is ~11 GFLOP, 4.3 of it in 256 per-step products of 32 rows that run at "
+       "~170 GFLOP/s (~100 us each, on one core: too short to split over pool threads), plus ~19 ms of element-wise "
+       "gate math; "
        "PyTorch's fused oneDNN LSTM does the whole step in 44-71 ms.")
 
 
