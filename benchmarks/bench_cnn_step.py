@@ -119,6 +119,7 @@ measured while other work shared the machine: CPU time is far steadier than wall
 | retain freed memory (glibc mallopt; `nerve.backend.retain_freed_memory`, called by `nerve train` and here) | no page faults after the first step | (b) wall 161 -> 140 ms | yes |
 | nerve's own float32 GEMM (AVX-512 micro-kernel, nerve/ops/_gemm_numba.py) for the Winograd and im2col GEMMs and the linear layers, OpenBLAS held to one thread | GEMM part ~1.5x faster | (a) 2.09 -> 1.92, (b) 1.68 -> 1.45 (same session, busier machine: PyTorch 37 -> 55 ms in (a)); the Winograd GEMMs have K = channels = 32-64, where packing B (as large as V itself) and storing C dominate; the transforms are ~30% of the step | yes |
 | B read in place (unpacked) for GEMMs of depth <= 96 with contiguous rows (the Winograd GEMMs: depth = channels) | no copy of V (36 x C x T) per product | (a) 1.82 -> 1.57, (b) 1.42 -> 1.32 (A/B runs minutes apart); the GEMM kernels add ~10 MB to the first step's peak (compiled code loaded on first use, 1.5 MB per specialisation) | yes |
+| Winograd weight gradient (36 products of O x T by T x C, small output, long k) as 4x4 blocks of dot products reading both operands in place, instead of packing both | packing cost more than the arithmetic there | 36 x (32x3136 @ 3136x32): 7.1 -> 2.7 ms; 36 x (64x1024 @ 1024x64): 4.2 -> 1.8 ms (2 threads) | yes |
 """
 
 

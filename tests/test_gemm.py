@@ -184,3 +184,17 @@ def test_fit_checkpoint_records_the_backend_and_resume_uses_it(tmp_path):
         assert _gemm.backend() == "numpy"
     finally:
         _gemm.set_backend(before)
+
+
+@pytest.mark.parametrize("m,n,k", [(32, 32, 3136), (13, 6, 700), (5, 9, 300)])
+def test_small_long_products_by_dot_products(nerve_gemm, m, n, k):
+    """a @ bt^T with both contiguous along k and a small output: the dot-product kernel, ragged edges too."""
+    a = rand(3, m, k)
+    planes = np.full((3, n, k + 7), np.nan, np.float32)[:, :, 3:3 + k]   # rows padded, as the Winograd planes
+    planes[...] = rand(3, n, k)
+    got = _gemm.bmm(a, planes.swapaxes(-1, -2))
+    want = np.matmul(a.astype(np.float64), planes.astype(np.float64).swapaxes(-1, -2))
+    close(got.reshape(-1, n), want.reshape(-1, n))
+    out = np.ones((3, m, n), np.float32)
+    _gemm._nb.gemm_nt_batch(a[None], planes[None], out[None], 1, 0, 3)
+    close(out.reshape(-1, n), want.reshape(-1, n) + 1)

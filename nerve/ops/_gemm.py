@@ -30,6 +30,9 @@ MIN_MACS = 1 << 18
 # Below this many a second thread's wake-up costs more than its share saves (measured: a 32x256x1024
 # product, 8M multiply-adds, 92 us on one thread, 110 us on two).
 THREAD_MACS = 1 << 24
+# Batched products with at most this many outputs per item and a depth of >= 4x their sides use the
+# dot-product kernel (_gemm_numba._nt) when both operands run contiguously along the depth.
+NT_MAX_OUT = 64 * 64
 _EMPTY = np.empty(0, np.float32)
 
 _mode = "auto"
@@ -213,6 +216,12 @@ def bmm(a, b, out=None):
         return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
     if out is None:
         out = np.empty(a.shape[:-1] + (b.shape[-1],), np.float32)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    if m * n <= NT_MAX_OUT and k >= 4 * max(m, n) and a.strides[-1] == 4 and b.strides[-2] == 4:
+        # small outputs of long products with both operands contiguous along k (a @ bt^T): dot products
+        kernel, b = _nb.gemm_nt_batch, b.swapaxes(-1, -2)
+    else:
+        kernel = _nb.gemm_batch
     a4, b4, c4 = (x[None] if x.ndim == 3 else x for x in (a, b, out))
-    _spread(a.size * b.shape[-1], _nb.gemm_batch, c4.shape[0] * c4.shape[1], a4, b4, c4, 0)
+    _spread(a.size * n, kernel, c4.shape[0] * c4.shape[1], a4, b4, c4, 0)
     return out

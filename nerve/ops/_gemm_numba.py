@@ -299,3 +299,81 @@ def gemm_batch(A, B, C, beta, lo, hi):
 
 
 _EMPTY = np.empty(0, np.float32)
+
+
+# ---------------------------------------------------------------------------------------- A @ B^T, small out
+# C = A @ Bt^T where the rows of A and of Bt are contiguous along k and the output is small: the
+# Winograd weight gradient (O x C per tile point, k = every tile of the batch). Packing both long
+# operands cost more than the arithmetic there (32x32x3136: 7.1 ms for 36 of them vs NumPy's 3.4);
+# 4x4 blocks of dot products read both in place, 16 k-vector accumulators kept in registers.
+
+@nb.njit(fastmath=True, **_opts)
+def _row(X, i, K):
+    """Row ``i`` of a 2-D array whose rows are contiguous, as a C-contiguous 1-D array."""
+    return nb.carray(_as_ptr(X.ctypes.data + i * X.strides[0]), K)
+
+
+@nb.njit(fastmath=True, **_opts)
+def _nt(A, Bt, C, beta):
+    m, K = A.shape
+    n = Bt.shape[0]
+    m4, n4 = m - m % 4, n - n % 4
+    for i0 in range(0, m4, 4):
+        a0, a1, a2, a3 = _row(A, i0, K), _row(A, i0 + 1, K), _row(A, i0 + 2, K), _row(A, i0 + 3, K)
+        for j0 in range(0, n4, 4):
+            b0, b1, b2, b3 = _row(Bt, j0, K), _row(Bt, j0 + 1, K), _row(Bt, j0 + 2, K), _row(Bt, j0 + 3, K)
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = np.float32(0)
+            c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = np.float32(0)
+            for k in range(K):
+                x0, x1, x2, x3 = a0[k], a1[k], a2[k], a3[k]
+                y0, y1, y2, y3 = b0[k], b1[k], b2[k], b3[k]
+                c00 += x0 * y0
+                c01 += x0 * y1
+                c02 += x0 * y2
+                c03 += x0 * y3
+                c10 += x1 * y0
+                c11 += x1 * y1
+                c12 += x1 * y2
+                c13 += x1 * y3
+                c20 += x2 * y0
+                c21 += x2 * y1
+                c22 += x2 * y2
+                c23 += x2 * y3
+                c30 += x3 * y0
+                c31 += x3 * y1
+                c32 += x3 * y2
+                c33 += x3 * y3
+            _put4(C, i0, j0, c00, c01, c02, c03, beta)
+            _put4(C, i0 + 1, j0, c10, c11, c12, c13, beta)
+            _put4(C, i0 + 2, j0, c20, c21, c22, c23, beta)
+            _put4(C, i0 + 3, j0, c30, c31, c32, c33, beta)
+    for i in range(m):               # the ragged last rows and columns: one dot product each
+        for j in range(n4 if i < m4 else 0, n):
+            a, b = _row(A, i, K), _row(Bt, j, K)
+            s = np.float32(0)
+            for k in range(K):
+                s += a[k] * b[k]
+            C[i, j] = C[i, j] + s if beta else s
+
+
+@nb.njit(**_opts)
+def _put4(C, i, j, v0, v1, v2, v3, beta):
+    if beta:
+        C[i, j] += v0
+        C[i, j + 1] += v1
+        C[i, j + 2] += v2
+        C[i, j + 3] += v3
+    else:
+        C[i, j] = v0
+        C[i, j + 1] = v1
+        C[i, j + 2] = v2
+        C[i, j + 3] = v3
+
+
+@nb.njit(**_opts)
+def gemm_nt_batch(A, Bt, C, beta, lo, hi):
+    """``C[i, j] (= or +=) A[i, j] @ Bt[i, j]^T`` (4-D; rows of A and Bt contiguous) for flat items ``lo:hi``."""
+    inner = C.shape[1]
+    for f in range(lo, hi):
+        i, j = f // inner, f % inner
+        _nt(A[i, j], Bt[i, j], C[i, j], beta)
