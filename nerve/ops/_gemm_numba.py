@@ -15,8 +15,13 @@ while the host has AVX-512 (this micro-kernel: about 220 GFLOP/s per core). ``_g
 both once and routes float32 matrix products to the faster one, so a machine whose BLAS is
 already the better one keeps it.
 
-Every kernel releases the GIL and works on a range of C's columns or rows, so ``run`` spreads one
-product over nerve's threads (see _winograd_numba.run).
+Shortcuts measured to pay: B read in place (no packing) when it is shallow (k <= DIRECT_K) with
+contiguous rows; a right operand packed once for many products (``pack``: recurrent weights); and
+for small outputs of long products with both operands contiguous along k, 4x4 blocks of dot
+products (``gemm_nt_batch``) instead of any packing.
+
+Every kernel releases the GIL and works on a range of C's columns, rows or batch items, so ``run``
+spreads one product over nerve's threads (see _winograd_numba.run).
 """
 from __future__ import annotations
 
