@@ -13,7 +13,8 @@ Target: nerve time / PyTorch time <= 1.0.
 Peak memory: each library's step runs again in a fresh child process; the kernel's high-water mark
 of resident memory (VmHWM, reset through /proc/self/clear_refs once the model and batch exist) over
 three steps, minus the resident memory at that point, is the steps' working memory (activations
-kept for backward, gradients, optimizer state, scratch; allocator caches included).
+kept for backward, gradients, optimizer state, scratch; allocator caches and code loaded on first use
+included); the median over three child processes per library.
 Target: nerve <= 1.5x PyTorch's.
 
 Run: python benchmarks/bench_cnn_step.py [--rounds N] [--label TEXT] [--no-write]
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -118,8 +120,10 @@ measured while other work shared the machine: CPU time is far steadier than wall
 | reuse call-local Winograd buffers (per-thread pool) | save ~4700 page faults per 19 MB buffer | CPU (b) 194 -> 183 ms; but +60-70 MB step peak memory, and redundant with the next row | no (removed) |
 | retain freed memory (glibc mallopt; `nerve.backend.retain_freed_memory`, called by `nerve train` and here) | no page faults after the first step | (b) wall 161 -> 140 ms | yes |
 | nerve's own float32 GEMM (AVX-512 micro-kernel, nerve/ops/_gemm_numba.py) for the Winograd and im2col GEMMs and the linear layers, OpenBLAS held to one thread | GEMM part ~1.5x faster | (a) 2.09 -> 1.92, (b) 1.68 -> 1.45 (same session, busier machine: PyTorch 37 -> 55 ms in (a)); the Winograd GEMMs have K = channels = 32-64, where packing B (as large as V itself) and storing C dominate; the transforms are ~30% of the step | yes |
-| B read in place (unpacked) for GEMMs of depth <= 96 with contiguous rows (the Winograd GEMMs: depth = channels) | no copy of V (36 x C x T) per product | (a) 1.82 -> 1.57, (b) 1.42 -> 1.32 (A/B runs minutes apart); the GEMM kernels add ~10 MB to the first step's peak (compiled code loaded on first use, 1.5 MB per specialisation) | yes |
+| B read in place (unpacked) for GEMMs of depth <= 96 with contiguous rows (the Winograd GEMMs: depth = channels) | no copy of V (36 x C x T) per product | (a) 1.82 -> 1.57, (b) 1.42 -> 1.32 (A/B runs minutes apart); the GEMM kernels add ~10 MB to the step's peak (compiled code loaded on first use, 1.5 MB per specialisation) | yes |
 | Winograd weight gradient (36 products of O x T by T x C, small output, long k) as 4x4 blocks of dot products reading both operands in place, instead of packing both | packing cost more than the arithmetic there | 36 x (32x3136 @ 3136x32): 7.1 -> 2.7 ms; 36 x (64x1024 @ 1024x64): 4.2 -> 1.8 ms (2 threads) | yes |
+| the convolution backward computes the weight gradient first, freeing the forward's kept Winograd input transform before the input gradient makes its own | one ~14 MB buffer less at the backward's peak | (a) step peak 186 -> 177 MB | yes |
+| not keeping the forward's Winograd input transform for the weight gradient (recomputed in backward) | ~28 MB less kept | (a) peak 177 -> 163 MB, but step (a) 83 -> 101 ms, (b) 162 -> 193 ms | no |
 """
 
 
@@ -150,13 +154,15 @@ def memory_child(lib_name, net):
     print(json.dumps({"peak_mb": (_rss_kb("VmHWM") - base) / 1024}))
 
 
-def measure_memory(net):
-    out = {}
-    for lib_name in ("nerve", "torch"):
-        r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", lib_name, net],
-                           capture_output=True, text=True, check=True)
-        out[lib_name] = json.loads(r.stdout.strip().splitlines()[-1])["peak_mb"]
-    return out
+def measure_memory(net, runs=3):
+    """Median over ``runs`` fresh child processes per library (PyTorch's peak alone swings ~25% run to run)."""
+    seen = {"nerve": [], "torch": []}
+    for _ in range(runs):
+        for lib_name in seen:
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", lib_name, net],
+                               capture_output=True, text=True, check=True)
+            seen[lib_name].append(json.loads(r.stdout.strip().splitlines()[-1])["peak_mb"])
+    return {k: statistics.median(v) for k, v in seen.items()}
 
 
 def main():
