@@ -123,6 +123,7 @@ measured while other work shared the machine: CPU time is far steadier than wall
 | B read in place (unpacked) for GEMMs of depth <= 96 with contiguous rows (the Winograd GEMMs: depth = channels) | no copy of V (36 x C x T) per product | (a) 1.82 -> 1.57, (b) 1.42 -> 1.32 (A/B runs minutes apart); the GEMM kernels add ~10 MB to the step's peak (compiled code loaded on first use, 1.5 MB per specialisation) | yes |
 | Winograd weight gradient (36 products of O x T by T x C, small output, long k) as 4x4 blocks of dot products reading both operands in place, instead of packing both | packing cost more than the arithmetic there | 36 x (32x3136 @ 3136x32): 7.1 -> 2.7 ms; 36 x (64x1024 @ 1024x64): 4.2 -> 1.8 ms (2 threads) | yes |
 | the convolution backward computes the weight gradient first, freeing the forward's kept Winograd input transform before the input gradient makes its own | one ~14 MB buffer less at the backward's peak | (a) step peak 186 -> 177 MB | yes |
+| dynamic split over the 2 threads (4 chunks per thread, claimed from a shared counter) instead of one half each | less waiting on a core shared with other work | busy machine: (a) 135 -> 130 ms, (b) 242 -> 230; quiet: (a) 85 -> 86, (b) 176 -> 190, Transformer step 334 -> 352 (packing repeated per chunk) | no |
 | not keeping the forward's Winograd input transform for the weight gradient (recomputed in backward) | ~28 MB less kept | (a) peak 177 -> 163 MB, but step (a) 83 -> 101 ms, (b) 162 -> 193 ms | no |
 """
 
