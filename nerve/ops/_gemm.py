@@ -150,20 +150,20 @@ def _nerve_on():
 
 
 def usable(a, b) -> bool:
-    """Whether ``a @ b`` (2-D) goes to nerve's GEMM."""
+    """Whether ``a @ b`` (2-D arrays) goes to nerve's GEMM."""
     if type(a) is not np.ndarray or a.dtype != np.float32 or a.ndim != 2:
         return False
-    if not isinstance(b, Packed) and (type(b) is not np.ndarray or b.dtype != np.float32 or b.ndim != 2):
+    if type(b) is not np.ndarray or b.dtype != np.float32 or b.ndim != 2:
         return False
     return a.shape[0] * a.shape[1] * b.shape[1] >= MIN_MACS and _nerve_on()
 
 
 class Packed:
-    """A right operand packed once for nerve's kernel (or kept as is when NumPy does the products)."""
-    __slots__ = ("b", "data", "shape")
+    """A right operand packed once for nerve's kernel (``data`` None when NumPy does the products)."""
+    __slots__ = ("b", "data")
 
     def __init__(self, b):
-        self.b, self.shape = b, b.shape
+        self.b = b
         self.data = None
         if type(b) is np.ndarray and b.dtype == np.float32 and b.ndim == 2 and _nerve_on():
             self.data = np.empty(_nb.packed_size(*b.shape), np.float32)
@@ -178,20 +178,15 @@ def pack(b):
 def matmul(a, b, out=None, accumulate=False):
     """``a @ b`` for 2-D arrays (``b`` may be ``pack``ed), into ``out`` when given (``out += a @ b`` with
     ``accumulate``)."""
+    bfull = _EMPTY
+    if isinstance(b, Packed):
+        b, bfull = b.b, (_EMPTY if b.data is None else b.data)
     if usable(a, b) and (out is None or (out.dtype == np.float32 and out.ndim == 2 and out.strides[1] == 4)):
         if out is None:
             out = np.empty((a.shape[0], b.shape[1]), np.float32)
             accumulate = False
-        if isinstance(b, Packed):
-            if b.data is None:
-                b = b.b
-            else:
-                _nerve(a, b.b, out, 1 if accumulate else 0, b.data)
-                return out
-        _nerve(a, b, out, 1 if accumulate else 0)
+        _nerve(a, b, out, 1 if accumulate else 0, bfull)
         return out
-    if isinstance(b, Packed):
-        b = b.b
     xp = np if type(a) is np.ndarray else xp_of(a)
     if out is None:
         return xp.matmul(a, b)
