@@ -101,7 +101,7 @@ def input_transform(x, top, left, out_hw):
     th, tw = tiles(out_hw)
     if _numba_ok(x):
         v = _nbk.planes(36, c, n * th * tw, x.dtype)
-        _nbk.run(_nbk.input_transform, c, np.ascontiguousarray(x), top, left, th, tw, v)
+        _nbk.run(_nbk.input_transform, c, np.ascontiguousarray(x), top, left, th, tw, *_nbk.flat(v))
         return v
     xp = xp_of(x)
     hp, wp = 4 * th + 2, 4 * tw + 2
@@ -135,7 +135,7 @@ def output_transform(m, n, out_hw, bias=None):
     if _numba_ok(m):
         y = np.empty((n, o, ho, wo), dtype=m.dtype)
         b = np.zeros(o, m.dtype) if bias is None else np.ascontiguousarray(bias, dtype=m.dtype)
-        _nbk.run(_nbk.output_transform, o, m, n, th, tw, b, y)
+        _nbk.run(_nbk.output_transform, o, *_nbk.flat(m), n, th, tw, b, y)
         return y
     xp = xp_of(m)
     at = _mats(xp, m.dtype)[1]
@@ -157,7 +157,7 @@ def grad_transform(g):
     th, tw = tiles((ho, wo))
     if _numba_ok(g):
         mg = _nbk.planes(36, o, n * th * tw, g.dtype)
-        _nbk.run(_nbk.grad_transform, o, np.ascontiguousarray(g), th, tw, mg)
+        _nbk.run(_nbk.grad_transform, o, np.ascontiguousarray(g), th, tw, *_nbk.flat(mg))
         return mg
     xp = xp_of(g)
     a = _mats(xp, g.dtype)[2]

@@ -44,9 +44,12 @@ def padded_len(n, itemsize):
 
 
 @nb.njit(**_opts)
-def input_transform(x, top, left, th, tw, V, lo, hi):
-    """V[:, c, t] = B^T d B for the 6x6 tile t = (n, i, j) of channel c (rows 4i - top ...)."""
-    N, _, H, W = x.shape
+def input_transform(x, top, left, th, tw, Vb, ps, lo, hi):
+    """V[:, c, t] = B^T d B for the 6x6 tile t = (n, i, j) of channel c (rows 4i - top ...).
+
+    ``Vb``: V's memory as one flat array, plane ``k`` starting at ``k * ps`` (see ``flat``).
+    """
+    N, C, H, W = x.shape
     T = N * th * tw
     L = padded_len(T, x.itemsize)
     D = np.empty((36, L), x.dtype)      # scratch made once per call: per channel it cost page faults
@@ -77,73 +80,105 @@ def input_transform(x, top, left, th, tw, V, lo, hi):
                             for q in range(6):
                                 cc = c0 + q
                                 D[k + q, base + j] = src[cc] if (cc >= 0 and cc < W) else 0
+        # The two passes index 1-d row views: loops over 2-d/3-d indexing did not vectorise (2x slower).
         for s in range(6):  # rows: E[a, s] = sum_r BT[a, r] D[r, s]
-            for t in range(T):
-                d0 = D[s, t]
-                d1 = D[6 + s, t]
-                d2 = D[12 + s, t]
-                d3 = D[18 + s, t]
-                d4 = D[24 + s, t]
-                d5 = D[30 + s, t]
-                E[s, t] = 4 * d0 - 5 * d2 + d4
-                E[6 + s, t] = (d3 + d4) - 4 * (d1 + d2)
-                E[12 + s, t] = 4 * (d1 - d2) + (d4 - d3)
-                E[18 + s, t] = (d4 - d2) - 2 * (d1 - d3)
-                E[24 + s, t] = (d4 - d2) + 2 * (d1 - d3)
-                E[30 + s, t] = 4 * d1 - 5 * d3 + d5
+            _bt_rows(D[s], D[6 + s], D[12 + s], D[18 + s], D[24 + s], D[30 + s],
+                     E[s], E[6 + s], E[12 + s], E[18 + s], E[24 + s], E[30 + s], T)
         for a in range(6):  # columns: V[a, b] = sum_s E[a, s] BT[b, s]
             k = 6 * a
-            for t in range(T):
-                d0 = E[k, t]
-                d1 = E[k + 1, t]
-                d2 = E[k + 2, t]
-                d3 = E[k + 3, t]
-                d4 = E[k + 4, t]
-                d5 = E[k + 5, t]
-                V[k, c, t] = 4 * d0 - 5 * d2 + d4
-                V[k + 1, c, t] = (d3 + d4) - 4 * (d1 + d2)
-                V[k + 2, c, t] = 4 * (d1 - d2) + (d4 - d3)
-                V[k + 3, c, t] = (d4 - d2) - 2 * (d1 - d3)
-                V[k + 4, c, t] = (d4 - d2) + 2 * (d1 - d3)
-                V[k + 5, c, t] = 4 * d1 - 5 * d3 + d5
+            o = k * ps + c * T
+            _bt_rows(E[k], E[k + 1], E[k + 2], E[k + 3], E[k + 4], E[k + 5],
+                     Vb[o:o + T], Vb[o + ps:o + ps + T], Vb[o + 2 * ps:o + 2 * ps + T],
+                     Vb[o + 3 * ps:o + 3 * ps + T], Vb[o + 4 * ps:o + 4 * ps + T], Vb[o + 5 * ps:o + 5 * ps + T], T)
+
+
+@nb.njit(inline="always", **_opts)
+def _bt_rows(r0, r1, r2, r3, r4, r5, w0, w1, w2, w3, w4, w5, T):
+    """w = B^T r along the six rows, element-wise over ``T``."""
+    f2 = w0.dtype.type(2)  # constants in the arrays' dtype: an int literal would promote float32 to float64
+    f4 = w0.dtype.type(4)
+    f5 = w0.dtype.type(5)
+    for t in range(T):
+        d0 = r0[t]
+        d1 = r1[t]
+        d2 = r2[t]
+        d3 = r3[t]
+        d4 = r4[t]
+        d5 = r5[t]
+        w0[t] = f4 * d0 - f5 * d2 + d4
+        w1[t] = (d3 + d4) - f4 * (d1 + d2)
+        w2[t] = f4 * (d1 - d2) + (d4 - d3)
+        w3[t] = (d4 - d2) - f2 * (d1 - d3)
+        w4[t] = (d4 - d2) + f2 * (d1 - d3)
+        w5[t] = f4 * d1 - f5 * d3 + d5
+
+
+@nb.njit(inline="always", **_opts)
+def _at_rows(r0, r1, r2, r3, r4, r5, w0, w1, w2, w3, b, T):
+    """w = A^T r (+ b) along the six rows, element-wise over ``T``."""
+    f2 = w0.dtype.type(2)
+    f4 = w0.dtype.type(4)
+    f8 = w0.dtype.type(8)
+    for t in range(T):
+        m0 = r0[t]
+        m1 = r1[t]
+        m2 = r2[t]
+        m3 = r3[t]
+        m4 = r4[t]
+        m5 = r5[t]
+        w0[t] = m0 + (m1 + m2) + (m3 + m4) + b
+        w1[t] = (m1 - m2) + f2 * (m3 - m4) + b
+        w2[t] = (m1 + m2) + f4 * (m3 + m4) + b
+        w3[t] = (m1 - m2) + f8 * (m3 - m4) + m5 + b
+
+
+@nb.njit(inline="always", **_opts)
+def _a_rows(r0, r1, r2, r3, w0, w1, w2, w3, w4, w5, T):
+    """w = A r along the four rows, element-wise over ``T``."""
+    f2 = w0.dtype.type(2)
+    f4 = w0.dtype.type(4)
+    for t in range(T):
+        g0 = r0[t]
+        g1 = r1[t]
+        g2 = r2[t]
+        g3 = r3[t]
+        w0[t] = g0
+        w1[t] = (g0 + g2) + (g1 + g3)
+        w2[t] = (g0 + g2) - (g1 + g3)
+        w3[t] = (g0 + f4 * g2) + f2 * (g1 + f4 * g3)
+        w4[t] = (g0 + f4 * g2) - f2 * (g1 + f4 * g3)
+        w5[t] = g3
 
 
 @nb.njit(**_opts)
-def output_transform(M, N, th, tw, bias, Y, lo, hi):
-    """Y[n, o, 4i + a, 4j + b] = (A^T M_t A)[a, b] + bias[o] for tile t = (n, i, j), cropped to Y."""
-    T = M.shape[2]
+def output_transform(Mb, ps, N, th, tw, bias, Y, lo, hi):
+    """Y[n, o, 4i + a, 4j + b] = (A^T M_t A)[a, b] + bias[o] for tile t = (n, i, j), cropped to Y.
+
+    ``Mb``: M's memory as one flat array, plane ``k`` (of ``O x T``) starting at ``k * ps``.
+    """
+    T = N * th * tw
     Ho, Wo = Y.shape[2], Y.shape[3]
-    L = padded_len(T, M.itemsize)
-    E = np.empty((24, L), M.dtype)
-    F = np.empty((16, L), M.dtype)
+    L = padded_len(T, Y.itemsize)
+    E = np.empty((24, L), Y.dtype)
+    F = np.empty((16, L), Y.dtype)
+    zero = Y.dtype.type(0)
     for o in range(lo, hi):
         for s in range(6):  # rows: E[a, s] = sum_r AT[a, r] M[r, s]
-            for t in range(T):
-                m0 = M[s, o, t]
-                m1 = M[6 + s, o, t]
-                m2 = M[12 + s, o, t]
-                m3 = M[18 + s, o, t]
-                m4 = M[24 + s, o, t]
-                m5 = M[30 + s, o, t]
-                E[s, t] = m0 + (m1 + m2) + (m3 + m4)
-                E[6 + s, t] = (m1 - m2) + 2 * (m3 - m4)
-                E[12 + s, t] = (m1 + m2) + 4 * (m3 + m4)
-                E[18 + s, t] = (m1 - m2) + 8 * (m3 - m4) + m5
+            q = s * ps + o * T
+            p = 6 * ps
+            _at_rows(Mb[q:q + T], Mb[q + p:q + p + T], Mb[q + 2 * p:q + 2 * p + T], Mb[q + 3 * p:q + 3 * p + T],
+                     Mb[q + 4 * p:q + 4 * p + T], Mb[q + 5 * p:q + 5 * p + T],
+                     E[s], E[6 + s], E[12 + s], E[18 + s], zero, T)
         b0 = bias[o]
         for a in range(4):  # columns: F[a, b] = sum_s E[a, s] AT[b, s]
             k = 6 * a
-            for t in range(T):
-                m0 = E[k, t]
-                m1 = E[k + 1, t]
-                m2 = E[k + 2, t]
-                m3 = E[k + 3, t]
-                m4 = E[k + 4, t]
-                m5 = E[k + 5, t]
-                F[4 * a, t] = m0 + (m1 + m2) + (m3 + m4) + b0
-                F[4 * a + 1, t] = (m1 - m2) + 2 * (m3 - m4) + b0
-                F[4 * a + 2, t] = (m1 + m2) + 4 * (m3 + m4) + b0
-                F[4 * a + 3, t] = (m1 - m2) + 8 * (m3 - m4) + m5 + b0
+            _at_rows(E[k], E[k + 1], E[k + 2], E[k + 3], E[k + 4], E[k + 5],
+                     F[4 * a], F[4 * a + 1], F[4 * a + 2], F[4 * a + 3], b0, T)
         for a in range(4):
+            f0 = F[4 * a]
+            f1 = F[4 * a + 1]
+            f2 = F[4 * a + 2]
+            f3 = F[4 * a + 3]
             for n in range(N):
                 for i in range(th):
                     row = 4 * i + a
@@ -154,18 +189,21 @@ def output_transform(M, N, th, tw, bias, Y, lo, hi):
                     for j in range(tw):
                         c0 = 4 * j
                         if c0 + 4 <= Wo:
-                            dst[c0] = F[4 * a, base + j]
-                            dst[c0 + 1] = F[4 * a + 1, base + j]
-                            dst[c0 + 2] = F[4 * a + 2, base + j]
-                            dst[c0 + 3] = F[4 * a + 3, base + j]
+                            dst[c0] = f0[base + j]
+                            dst[c0 + 1] = f1[base + j]
+                            dst[c0 + 2] = f2[base + j]
+                            dst[c0 + 3] = f3[base + j]
                         else:
                             for b in range(Wo - c0):
                                 dst[c0 + b] = F[4 * a + b, base + j]
 
 
 @nb.njit(**_opts)
-def grad_transform(g, th, tw, Mg, lo, hi):
-    """Mg[:, o, t] = A g_t A^T for the 4x4 output-gradient tile t of channel o (zeros outside g)."""
+def grad_transform(g, th, tw, Mb, ps, lo, hi):
+    """Mg[:, o, t] = A g_t A^T for the 4x4 output-gradient tile t of channel o (zeros outside g).
+
+    ``Mb``: Mg's memory as one flat array, plane ``k`` starting at ``k * ps``.
+    """
     N, _, Ho, Wo = g.shape
     T = N * th * tw
     L = padded_len(T, g.itemsize)
@@ -194,30 +232,27 @@ def grad_transform(g, th, tw, Mg, lo, hi):
                             for q in range(4):
                                 D[4 * a + q, base + j] = src[c0 + q] if c0 + q < Wo else 0
         for b in range(4):  # rows: E[a, b] = sum_r A[a, r] D[r, b]
-            for t in range(T):
-                g0 = D[b, t]
-                g1 = D[4 + b, t]
-                g2 = D[8 + b, t]
-                g3 = D[12 + b, t]
-                E[b, t] = g0
-                E[4 + b, t] = (g0 + g2) + (g1 + g3)
-                E[8 + b, t] = (g0 + g2) - (g1 + g3)
-                E[12 + b, t] = (g0 + 4 * g2) + 2 * (g1 + 4 * g3)
-                E[16 + b, t] = (g0 + 4 * g2) - 2 * (g1 + 4 * g3)
-                E[20 + b, t] = g3
+            _a_rows(D[b], D[4 + b], D[8 + b], D[12 + b], E[b], E[4 + b], E[8 + b], E[12 + b], E[16 + b], E[20 + b], T)
         for a in range(6):  # columns: Mg[a, b] = sum_s E[a, s] A[b, s]
             k = 4 * a
-            for t in range(T):
-                g0 = E[k, t]
-                g1 = E[k + 1, t]
-                g2 = E[k + 2, t]
-                g3 = E[k + 3, t]
-                Mg[6 * a, o, t] = g0
-                Mg[6 * a + 1, o, t] = (g0 + g2) + (g1 + g3)
-                Mg[6 * a + 2, o, t] = (g0 + g2) - (g1 + g3)
-                Mg[6 * a + 3, o, t] = (g0 + 4 * g2) + 2 * (g1 + 4 * g3)
-                Mg[6 * a + 4, o, t] = (g0 + 4 * g2) - 2 * (g1 + 4 * g3)
-                Mg[6 * a + 5, o, t] = g3
+            q = 6 * a * ps + o * T
+            _a_rows(E[k], E[k + 1], E[k + 2], E[k + 3], Mb[q:q + T], Mb[q + ps:q + ps + T],
+                    Mb[q + 2 * ps:q + 2 * ps + T], Mb[q + 3 * ps:q + 3 * ps + T], Mb[q + 4 * ps:q + 4 * ps + T],
+                    Mb[q + 5 * ps:q + 5 * ps + T], T)
+
+
+def flat(p):
+    """(flat view, plane stride in elements) of a (k, rows, cols) array whose planes are each contiguous.
+
+    The kernels index planes through 1-d row slices of this view (unit stride known to the compiler).
+    """
+    it = p.itemsize
+    k, rows, cols = p.shape
+    s0, s1, s2 = p.strides
+    if not (s2 == it and (s1 == cols * it or rows == 1) and s0 % it == 0 and s0 >= rows * cols * it) or k == 0:
+        p = np.ascontiguousarray(p)
+        s0 = rows * cols * it
+    return np.lib.stride_tricks.as_strided(p, ((k - 1) * (s0 // it) + rows * cols,), (it,)), s0 // it
 
 
 _pool = None
