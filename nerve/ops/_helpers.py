@@ -29,6 +29,16 @@ from ..autograd.tensor import Tensor, wrap  # noqa: F401
 array_module = backend.array_module
 _np_ndarray = np.ndarray
 
+try:  # optional compiled kernels for a CNN's element-wise passes (pip install numba)
+    from . import _cnn_numba as _cnk
+except ImportError:  # pragma: no cover - depends on the install
+    _cnk = None
+
+
+def cnn_kernels(*arrays):
+    """nerve/ops/_cnn_numba.py when its kernels take these arrays (NumPy float32, contiguous, large), else None."""
+    return _cnk if _cnk is not None and _cnk.usable(*arrays) else None
+
 
 def xp_of(arr):
     """NumPy or CuPy, whichever holds ``arr`` (fast path for NumPy)."""

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from ._helpers import Node, Tensor, attach, gm, wrap, xp_of
+from ._helpers import Node, Tensor, attach, cnn_kernels, gm, wrap, xp_of
 from .nnops import index_select as _index_select
 from .nnops import pad_constant as _pad_constant
 from .sorting import _scatter_add_along
@@ -276,7 +276,7 @@ def _interleave(g, code, k, axis):
 
 
 class TileMaxPoolBackward(Node):
-    __slots__ = ("ch", "cw", "in_shape", "k")
+    __slots__ = ("ch", "cw", "idx", "in_shape", "k")
 
     def _spread(self, gd):
         """The gradient array: ``gd`` (N, C, oH, oW) at each window's first maximum."""
@@ -284,6 +284,14 @@ class TileMaxPoolBackward(Node):
         N, C, H, W = self.in_shape
         kh, kw = self.k
         oh, ow = gd.shape[2:]
+        if self.idx is not None:  # the compiled kernel's window positions
+            from ._helpers import _cnk as kern
+            gd = np.ascontiguousarray(gd, dtype=np.float32)
+            r = np.empty(self.in_shape, np.float32)
+            P = N * C
+            kern.run(kern.max_pool_tiles_grad, P, gd.reshape(P, oh, ow), self.idx.reshape(P, oh, ow), kh, kw,
+                     r.reshape(P, H, W))
+            return r
         r = _interleave(_interleave(gd, self.ch, kh, 2), self.cw[:, :, :oh * kh], kw, 3)
         if r.shape[2:] != (H, W):
             z = xp.zeros((N, C, H, W), dtype=gd.dtype)
@@ -306,7 +314,7 @@ class TileMaxPoolBackward(Node):
 
     def release(self):
         super().release()
-        self.ch = self.cw = None
+        self.ch = self.cw = self.idx = None
 
 
 def _tile_max_pool(x, k, out):
@@ -314,6 +322,23 @@ def _tile_max_pool(x, k, out):
     a = x._data
     xp = xp_of(a)
     (kh, kw), (oh, ow) = k, out
+    kern = cnn_kernels(a)
+    if kern is not None:  # one threaded pass; positions as one uint8 per window (PyTorch's nan rule)
+        N, C, H, W = a.shape
+        P = N * C
+        m = np.empty((N, C, oh, ow), a.dtype)
+        idx = np.empty((N, C, oh, ow), np.uint8)
+        if (kh, kw) == (2, 2):
+            kern.run(kern.max_pool2_tiles, P, a.reshape(P, H, W), m.reshape(P, oh, ow), idx.reshape(P, oh, ow))
+        else:
+            kern.run(kern.max_pool_tiles, P, a.reshape(P, H, W), kh, kw, m.reshape(P, oh, ow), idx.reshape(P, oh, ow))
+        res = wrap(m)
+        if gm.enabled and x.requires_grad:
+            n = TileMaxPoolBackward(x)
+            n.ch = n.cw = None
+            n.idx, n.k, n.in_shape = idx, k, tuple(a.shape)
+            attach(res, n)
+        return res
     mw, cw = _first_max([a[:, :, :, j:j + ow * kw:kw] for j in range(kw)])
     m, ch = _first_max([mw[:, :, i:i + oh * kh:kh] for i in range(kh)])
     res = wrap(m)
@@ -322,7 +347,7 @@ def _tile_max_pool(x, k, out):
     if bool(xp.isnan(m).any()):
         return None  # PyTorch's choice among NaNs (the last) is the general path's
     n = TileMaxPoolBackward(x)
-    n.ch, n.cw, n.k, n.in_shape = ch, cw, k, tuple(a.shape)
+    n.ch, n.cw, n.idx, n.k, n.in_shape = ch, cw, None, k, tuple(a.shape)
     attach(res, n)
     return res
 

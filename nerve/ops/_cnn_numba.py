@@ -1,0 +1,206 @@
+"""Numba kernels for the element-wise passes of a CNN step (optional: used when numba is installed).
+
+BatchNorm's statistics and normalisation, ReLU's gradient and the tiling max-pool (MaxPool2d(2))
+are memory-bound passes that NumPy composes from several single-threaded sweeps with temporaries
+(BatchNorm's forward: a sum, a sum of squares, a multiply and an add over the whole tensor). Each
+kernel here does one sweep per result and handles a range of channels (or planes, or chunks) so
+``run`` spreads it over nerve's threads, as the Winograd transforms (_winograd_numba.run).
+
+Only float32 arrays take these kernels (callers check ``usable``); float64 and other array modules
+keep the NumPy composition, and tests/test_cnn_kernels.py checks the two agree.
+
+Reductions accumulate in float64, element by element (``fastmath`` reassociation lets the compiler
+vectorise them).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ._winograd_numba import run as _run
+
+
+def run(kernel, n, *args):
+    """``kernel(*args, lo, hi)`` over ``0:n``, split over threads when the first array is large."""
+    if args[0].size >= THREAD_SIZE:
+        _run(kernel, n, *args)
+    else:
+        kernel(*args, 0, n)
+
+_opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
+_sum_opts = dict(_opts, fastmath={"reassoc", "contract", "nsz"})
+
+MIN_SIZE = 1 << 15   # below this a kernel call's fixed costs outweigh its gain
+CHUNK = 1 << 14      # elements per unit of work for the flat kernels
+THREAD_SIZE = 1 << 22  # from this many elements a kernel is split over nerve's threads: below, handing
+# work to the second thread cost more than it saved (a (64, 32, 28, 28) ReLU gradient: 0.19 ms on one
+# thread, 0.26 on two; the data of a step's element-wise passes is mostly still in cache)
+
+
+def usable(*arrays):
+    """Whether these kernels take the arrays: NumPy float32, contiguous, large enough."""
+    return all(type(a) is np.ndarray and a.dtype == np.float32 and a.flags.c_contiguous for a in arrays) \
+        and arrays[0].size >= MIN_SIZE
+
+
+# ---------------------------------------------------------------------------------------- BatchNorm
+@nb.njit(**_sum_opts)
+def bn_stats(x3, s1, s2, lo, hi):
+    """``s1[c] = sum x``, ``s2[c] = sum x^2`` over dims 0 and 2 of (N, C, S) ``x3``, for channels lo:hi."""
+    N, _, S = x3.shape
+    for c in range(lo, hi):
+        a = 0.0
+        q = 0.0
+        for n in range(N):
+            row = x3[n, c]
+            for i in range(S):
+                v = np.float64(row[i])
+                a += v
+                q += v * v
+        s1[c] = a
+        s2[c] = q
+
+
+@nb.njit(**_opts)
+def bn_apply(x3, scale, shift, y3, lo, hi):
+    """``y = x * scale[c] + shift[c]`` for channels lo:hi (scale, shift in x's dtype)."""
+    N, _, S = x3.shape
+    for c in range(lo, hi):
+        k = scale[c]
+        b = shift[c]
+        for n in range(N):
+            src = x3[n, c]
+            dst = y3[n, c]
+            for i in range(S):
+                dst[i] = src[i] * k + b
+
+
+@nb.njit(**_sum_opts)
+def bn_grad_stats(g3, x3, sg, sgx, lo, hi):
+    """``sg[c] = sum g``, ``sgx[c] = sum g * x`` over dims 0 and 2, for channels lo:hi."""
+    N, _, S = x3.shape
+    for c in range(lo, hi):
+        a = 0.0
+        q = 0.0
+        for n in range(N):
+            gr = g3[n, c]
+            xr = x3[n, c]
+            for i in range(S):
+                v = np.float64(gr[i])
+                a += v
+                q += v * np.float64(xr[i])
+        sg[c] = a
+        sgx[c] = q
+
+
+@nb.njit(**_opts)
+def bn_grad_apply(g3, x3, a, b, k, gx3, lo, hi):
+    """``gx = k[c] * (g - (x * a[c] + b[c]))`` for channels lo:hi (vectors in x's dtype)."""
+    N, _, S = x3.shape
+    for c in range(lo, hi):
+        ac = a[c]
+        bc = b[c]
+        kc = k[c]
+        for n in range(N):
+            gr = g3[n, c]
+            xr = x3[n, c]
+            dst = gx3[n, c]
+            for i in range(S):
+                dst[i] = kc * (gr[i] - (xr[i] * ac + bc))
+
+
+# ---------------------------------------------------------------------------------------- ReLU
+@nb.njit(**_opts)
+def relu_grad(g, out, r, lo, hi):
+    """``r = out <= 0 ? 0 : g`` (PyTorch's threshold_backward: a nan output passes g) over flat chunks lo:hi."""
+    a = lo * CHUNK
+    b = min(hi * CHUNK, g.size)
+    gs, os_, rs = g[a:b], out[a:b], r[a:b]
+    zero = r.dtype.type(0)
+    for i in range(b - a):  # a select over 1-d views, compared in the arrays' dtype: vectorised, branch-free
+        rs[i] = zero if os_[i] <= zero else gs[i]
+
+
+def chunks(n):
+    return -(-n // CHUNK)
+
+
+# ---------------------------------------------------------------------------------------- max-pool
+@nb.njit(**_opts)
+def max_pool_tiles(x, kh, kw, y, idx, lo, hi):
+    """Max over kh x kw tiling windows of (P, H, W) planes lo:hi into (P, oH, oW) ``y``; ``idx``: the window
+    position (row-major) of the first maximum, or of the last nan (PyTorch's rule: ``v > max || isnan(v)``)."""
+    _, oh, ow = y.shape
+    for p in range(lo, hi):
+        xp = x[p]
+        for i in range(oh):
+            for j in range(ow):
+                best = xp[i * kh, j * kw]
+                at = 0
+                for a in range(kh):
+                    row = xp[i * kh + a]
+                    for b in range(kw):
+                        v = row[j * kw + b]
+                        if v > best or v != v:
+                            best = v
+                            at = a * kw + b
+                y[p, i, j] = best
+                idx[p, i, j] = at
+
+
+@nb.njit(**_opts)
+def max_pool2_tiles(x, y, idx, lo, hi):
+    """``max_pool_tiles`` for 2x2 windows, a row pair at a time (the common MaxPool2d(2))."""
+    _, oh, ow = y.shape
+    for p in range(lo, hi):
+        for i in range(oh):
+            r0 = x[p, 2 * i]
+            r1 = x[p, 2 * i + 1]
+            yr = y[p, i]
+            ir = idx[p, i]
+            for j in range(ow):
+                v0 = r0[2 * j]
+                v1 = r0[2 * j + 1]
+                v2 = r1[2 * j]
+                v3 = r1[2 * j + 1]
+                best = v0
+                at = 0
+                if v1 > best or v1 != v1:
+                    best = v1
+                    at = 1
+                if v2 > best or v2 != v2:
+                    best = v2
+                    at = 2
+                if v3 > best or v3 != v3:
+                    best = v3
+                    at = 3
+                yr[j] = best
+                ir[j] = at
+
+
+@nb.njit(**_opts)
+def max_pool_tiles_grad(g, idx, kh, kw, gx, lo, hi):
+    """The adjoint: ``gx`` (P, H, W) holds each window's gradient at its ``idx`` position, zeros elsewhere.
+
+    Each plane is zero-filled (a vectorised sweep), then takes one store per window (a select per
+    window position instead: 2-5x slower).
+    """
+    _, oh, ow = g.shape
+    W = gx.shape[2]
+    zero = gx.dtype.type(0)
+    for p in range(lo, hi):
+        flat = gx[p].reshape(-1)
+        for q in range(flat.size):
+            flat[q] = zero
+        for i in range(oh):
+            gi = g[p, i]
+            ii = idx[p, i]
+            base = kh * i * W
+            for j in range(ow):
+                at = np.int64(ii[j])
+                if kw == 2:  # MaxPool2d(2): no integer division (0.9 -> 0.4 ms on (2048, 28, 28))
+                    a, b = at >> 1, at & 1
+                else:
+                    a = at // kw
+                    b = at - a * kw
+                flat[base + a * W + kw * j + b] = gi[j]
