@@ -110,3 +110,41 @@ def test_kernels_taken():
     assert _helpers.cnn_kernels(a.astype(np.float64)) is None
     assert _helpers.cnn_kernels(a[:, :, ::2]) is None
     assert _helpers.cnn_kernels(np.zeros((2, 3), np.float32)) is None
+
+
+@pytest.mark.parametrize("n,c,o,h,w,k,padding", [
+    (64, 1, 32, 28, 28, 3, 1),       # the benchmark's first layer
+    (16, 3, 16, 33, 31, 3, 1),       # RGB, odd sizes
+    (96, 1, 8, 24, 20, 5, 2),        # 25 taps: the general tap loop
+    (16, 3, 8, 32, 32, 2, "same"),   # even kernel: asymmetric padding
+    (64, 2, 4, 17, 19, 3, 0),        # no padding
+])
+def test_direct_conv(n, c, o, h, w, k, padding):
+    """Few-tap stride-1 convolutions take the direct kernels: values and all gradients against PyTorch."""
+    from nerve.ops import conv as conv_mod
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt_ = rng.standard_normal((o, c, k, k)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    assert conv_mod._direct(x, wt_.shape, (1, 1), (1, 1), 1) is not None
+    xn, wn, bn = (nerve.tensor(a, requires_grad=True) for a in (x, wt_, b))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, wt_, b))
+    yn = nerve.nn.functional.conv2d(xn, wn, bn, padding=padding)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=padding)
+    _close(yn, yt, atol=1e-4)
+    g = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    yn.backward(nerve.tensor(g))
+    yt.backward(torch.tensor(g))
+    scale = float(np.abs(wt.grad.numpy()).max())
+    np.testing.assert_allclose(wn.grad.numpy(), wt.grad.numpy(), rtol=0, atol=1e-5 * scale)
+    _close(xn.grad, xt.grad, atol=1e-4)
+    _close(bn.grad, bt.grad, rtol=1e-4, atol=1e-3)
+
+
+def test_direct_conv_not_for_many_taps_or_strides():
+    from nerve.ops import conv as conv_mod
+    x = np.zeros((64, 16, 28, 28), np.float32)
+    assert conv_mod._direct(x, (32, 16, 3, 3), (1, 1), (1, 1), 1) is None     # 144 taps: Winograd/im2col
+    x1 = np.zeros((64, 1, 28, 28), np.float32)
+    assert conv_mod._direct(x1, (32, 1, 3, 3), (2, 2), (1, 1), 1) is None     # strided
+    assert conv_mod._direct(x1.astype(np.float64), (32, 1, 3, 3), (1, 1), (1, 1), 1) is None

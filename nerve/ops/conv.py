@@ -30,7 +30,7 @@ from ..autograd.node import Node
 from ..autograd.tensor import Tensor, wrap
 from . import _winograd as wino
 from . import _gemm as _mm
-from ._helpers import attach, xp_of
+from ._helpers import attach, cnn_kernels, xp_of
 from .reduce import sum as _sum
 from .shape import squeeze, unsqueeze
 
@@ -49,6 +49,14 @@ def _use_wino(x, w_shape, stride, dilation, groups):
     if ALGO == "im2col" or x.dtype.itemsize < 4 or not wino.structural(w_shape, stride, dilation, groups):
         return False
     return ALGO == "winograd" or wino.applicable(x.shape, w_shape)
+
+
+def _direct(x, w_shape, stride, dilation, groups):
+    """The compiled direct kernels (nerve/ops/_cnn_numba.py) when they serve: stride 1, few input taps."""
+    if ALGO != "auto" or tuple(stride) != (1, 1) or tuple(dilation) != (1, 1) or groups != 1:
+        return None
+    kern = cnn_kernels(x)
+    return kern if kern is not None and w_shape[1] * w_shape[2] * w_shape[3] <= kern.DIRECT_TAPS else None
 
 
 class _WinoCols:
@@ -124,6 +132,12 @@ def _conv_arr(x, w, stride, pads, dilation, groups, out_hw, bias=None, cols=None
     xp = xp_of(x)
     n = x.shape[0]
     o, cg, kh, kw = w.shape
+    kern = _direct(x, w.shape, stride, dilation, groups) if cols is None else None
+    if kern is not None:
+        y = np.empty((n, o) + tuple(out_hw), x.dtype)
+        b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+        kern.spread(kern.direct_conv, n, _pad(xp, x, pads), np.ascontiguousarray(w), b, y)
+        return y
     if cols is None:
         cols = _cols(xp, _pad(xp, x, pads), groups, (kh, kw), stride, dilation, out_hw)
     y = _gemm(w.reshape(groups, o // groups, cg * kh * kw), cols)  # (G, O/G, N*Ho*Wo)
@@ -159,6 +173,11 @@ def _wgrad_arr(x, g, k, stride, pads, dilation, groups, cols=None):
     xp = xp_of(x)
     _, o, ho, wo = g.shape
     c = x.shape[1]
+    kern = _direct(x, (o, c // groups) + tuple(k), stride, dilation, groups) if cols is None else None
+    if kern is not None and g.dtype == x.dtype:
+        dw = np.empty((o, c) + tuple(k), x.dtype)
+        kern.spread(kern.direct_wgrad, o, _pad(xp, x, pads), np.ascontiguousarray(g), dw)
+        return dw
     if cols is None:
         cols = _cols(xp, _pad(xp, x, pads), groups, k, stride, dilation, (ho, wo))
     # Computed as (cols @ g^T)^T: with the long N*Ho*Wo axis as the inner dim of both row-major operands,
@@ -238,6 +257,8 @@ def _conv(x, w, bias, conf, out_hw, keep_cols=False):
         # The forward's columns are the weight gradient's too: keep them rather than rebuild them.
         if _use_wino(xd, wd.shape, conf.stride, conf.dilation, conf.groups):
             cols = _WinoCols(wino.input_transform(xd, conf.pads[0], conf.pads[2], out_hw))
+        elif _direct(xd, wd.shape, conf.stride, conf.dilation, conf.groups) is not None:
+            pass  # the direct kernels read x itself
         else:
             xp = xp_of(xd)
             cols = _cols(xp, _pad(xp, xd, conf.pads), conf.groups, wd.shape[2:], conf.stride, conf.dilation,
