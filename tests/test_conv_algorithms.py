@@ -128,3 +128,30 @@ def test_kernel_threads_survive_fork(monkeypatch):
     with mp.get_context("fork").Pool(1) as pool:
         got = pool.map_async(_conv_sum, [0]).get(timeout=60)
     assert got == [expected]
+
+
+@pytest.mark.skipif(_winograd._nbk is None, reason="numba not installed")
+@pytest.mark.parametrize("n,c,o,h,w,padding", [
+    (64, 32, 32, 28, 28, 1),     # the CNN benchmark's layer: 3136 tiles, 49 blocks
+    (5, 20, 17, 9, 11, 1),       # outputs not a multiple of the micro-kernel's 12 rows, a ragged last block
+    (3, 16, 40, 13, 6, (2, 0)),  # cropped tiles at the bottom and right
+])
+def test_fused_products_and_output_transform(monkeypatch, n, c, o, h, w, padding):
+    """gemm_output (block-wise products + output transform) gives the unfused path's numbers exactly."""
+    monkeypatch.setattr(_winograd, "NUMBA_MIN_SIZE", 0)
+    if nerve.ops._gemm.backend() == "numpy" or not nerve.ops._gemm.fused_ok():
+        pytest.skip("nerve's GEMM is not the backend on this machine")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    out_hw = (h + 2 * ph - 2, w + 2 * pw - 2)
+    v = _winograd.input_transform(x, ph, pw, out_hw)
+    assert _winograd._fused_ok(v)
+    fused = _winograd.conv(x, wt, ph, pw, out_hw, b, v)
+    monkeypatch.setattr(_winograd, "_fused_ok", lambda v: False)
+    unfused = _winograd.conv(x, wt, ph, pw, out_hw, b, v)
+    np.testing.assert_array_equal(fused, unfused)
+    ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(wt), torch.tensor(b), padding=padding).numpy()
+    np.testing.assert_allclose(fused, ref, atol=2e-5 * float(np.abs(ref).max()), rtol=1e-4)

@@ -149,6 +149,11 @@ def _nerve_on():
     return _use_nerve
 
 
+def fused_ok() -> bool:
+    """Whether kernels that call nerve's micro-kernel themselves (fused Winograd) may: nerve is the backend."""
+    return _nb is not None and _nerve_on()
+
+
 def usable(a, b) -> bool:
     """Whether ``a @ b`` (2-D arrays) goes to nerve's GEMM."""
     if type(a) is not np.ndarray or a.dtype != np.float32 or a.ndim != 2:

@@ -74,6 +74,13 @@ def _mats(xp, dtype):
     return m
 
 
+def _fused_ok(v):
+    """Whether the products and the output transform run fused (gemm_output): float32 V from ``planes``
+    (padded plane stride, spare floats at the end) and nerve's GEMM the chosen backend."""
+    return (_numba_ok(v) and v.dtype == np.float32 and v.strides[0] > v.shape[1] * v.strides[1]
+            and _mm.fused_ok())
+
+
 def structural(w_shape, stride, dilation, groups):
     """Whether these kernels compute this convolution at all: 3x3, stride 1, no dilation, no groups."""
     return tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
@@ -178,6 +185,17 @@ def conv(x, w, top, left, out_hw, bias=None, v=None):
     if v is None:
         v = input_transform(x, top, left, out_hw)
     u = weight_transform(w)
+    if _fused_ok(v):
+        n = x.shape[0]
+        th, tw = tiles(out_hw)
+        o = u.shape[1]
+        y = np.empty((n, o) + tuple(out_hw), np.float32)
+        b = np.zeros(o, np.float32) if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+        vb, ps = _nbk.flat(v)
+        blocks = -(-v.shape[2] // _nbk.TB)
+        _mm._spread(36 * o * v.shape[1] * v.shape[2], _nbk.gemm_output, blocks, _nbk.pack_u(u), vb, ps, o, n,
+                    th, tw, b, y)
+        return y
     if _numba_ok(v):
         m = _nbk.planes(36, u.shape[1], v.shape[2], v.dtype)
         _mm.bmm(u, v, out=m)

@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from ..backend.threads import get_num_threads
+from ._gemm_numba import NR, _as_ptr, _micro
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 
@@ -285,5 +286,95 @@ def planes(k, rows, cols, dtype):
     """An uninitialised (k, rows, cols) array whose planes start one 64-byte line apart modulo 4 KiB."""
     it = np.dtype(dtype).itemsize
     stride = padded_len(rows * cols, it)
-    buf = np.empty(max(k * stride, 1), dtype)
+    buf = np.empty(k * stride + NR, dtype)  # NR spare: gemm_output's last block may read past a row's end
     return np.lib.stride_tricks.as_strided(buf, (k, rows, cols), (stride * it, cols * it, it))
+
+
+# ---------------------------------------------------------------------------------------- fused GEMM + output
+# The 36 products M[k] = U[k] @ V[k] and the output transform, a block of TB tiles at a time: the block's
+# M (36 x O x TB, ~0.5 MB) stays in L2 between the GEMM that writes it and the transform that reads it,
+# instead of a (36, O, T) array going out to memory and back (14 MB for the 28x28x32 benchmark layer).
+# The products use nerve's float32 micro-kernel (_gemm_numba) with U prepacked once per call and V's
+# rows read in place, so the results are the same numbers as the unfused GEMM's (same k order, C <= KC).
+TB = 64  # tiles per block: two micro-kernel column panels
+
+
+def pack_u(u):
+    """U (36, O, C) float32 as the micro-kernel's A panels: (36, ceil(O / MR), C, MR), zero rows below O."""
+    from ._gemm_numba import MR
+    k, o, c = u.shape
+    p = -(-o // MR)
+    up = np.zeros((k, p * MR, c), np.float32)
+    up[:, :o] = u
+    return np.ascontiguousarray(up.reshape(k, p, MR, c).transpose(0, 1, 3, 2))
+
+
+@nb.njit(**_opts)
+def gemm_output(Up, Vb, ps, O, N, th, tw, bias, Y, lo, hi):
+    """Y for the tile blocks lo:hi (units of TB tiles): M = U @ V per block, then A^T M A + bias, cropped.
+
+    ``Up``: pack_u(U); ``Vb``/``ps``: V's flat memory and plane stride (V's rows are T long, T apart;
+    ``planes`` leaves NR floats after the last one, so a block may read past T).
+    """
+    T = N * th * tw
+    P, C, MR = Up.shape[1], Up.shape[2], Up.shape[3]
+    Opad = P * MR
+    M = np.empty(36 * Opad * TB, np.float32)
+    E = np.empty((24, TB), np.float32)
+    F = np.empty((16, TB), np.float32)
+    Ho, Wo = Y.shape[2], Y.shape[3]
+    Yf = Y.reshape(-1)
+    toff = np.empty(TB, np.int64)
+    trow = np.empty(TB, np.int64)
+    tcol = np.empty(TB, np.int64)
+    tfull = np.empty(TB, np.bool_)
+    zero = np.float32(0)
+    vbase = Vb.ctypes.data
+    mbase = M.ctypes.data
+    for blk in range(lo, hi):
+        t0 = blk * TB
+        tb = min(TB, T - t0)
+        for u in range(tb):  # where each tile of the block lands in Y (channel 0)
+            t = t0 + u
+            n = t // (th * tw)
+            r = t - n * (th * tw)
+            i = r // tw
+            trow[u] = 4 * i
+            tcol[u] = 4 * (r - i * tw)
+            toff[u] = n * O * Ho * Wo + trow[u] * Wo + tcol[u]
+            tfull[u] = trow[u] + 4 <= Ho and tcol[u] + 4 <= Wo
+        for k in range(36):
+            for p in range(P):
+                ap = Up[k, p]
+                for jr in range(0, tb, NR):
+                    _micro(C, ap.ctypes, _as_ptr(vbase + (k * ps + t0 + jr) * 4), T,
+                           _as_ptr(mbase + ((k * Opad + p * MR) * TB + jr) * 4), TB, 0)
+        for o in range(O):
+            b0 = bias[o]
+            for s in range(6):  # rows: E[a, s] = sum_r AT[a, r] M[r, s]
+                q = (s * Opad + o) * TB
+                p6 = 6 * Opad * TB
+                _at_rows(M[q:q + tb], M[q + p6:q + p6 + tb], M[q + 2 * p6:q + 2 * p6 + tb],
+                         M[q + 3 * p6:q + 3 * p6 + tb], M[q + 4 * p6:q + 4 * p6 + tb], M[q + 5 * p6:q + 5 * p6 + tb],
+                         E[s], E[6 + s], E[12 + s], E[18 + s], zero, tb)
+            for a in range(4):  # columns: F[a, b] = sum_s E[a, s] AT[b, s]
+                k6 = 6 * a
+                _at_rows(E[k6], E[k6 + 1], E[k6 + 2], E[k6 + 3], E[k6 + 4], E[k6 + 5],
+                         F[4 * a], F[4 * a + 1], F[4 * a + 2], F[4 * a + 3], b0, tb)
+            yo = o * Ho * Wo
+            for u in range(tb):
+                d = yo + toff[u]
+                if tfull[u]:
+                    for a in range(4):
+                        Yf[d] = F[4 * a, u]
+                        Yf[d + 1] = F[4 * a + 1, u]
+                        Yf[d + 2] = F[4 * a + 2, u]
+                        Yf[d + 3] = F[4 * a + 3, u]
+                        d += Wo
+                else:  # a tile at the bottom or right edge, cropped
+                    rows = min(4, Ho - trow[u])
+                    cols = min(4, Wo - tcol[u])
+                    for a in range(rows):
+                        for b in range(cols):
+                            Yf[d + b] = F[4 * a + b, u]
+                        d += Wo
