@@ -135,12 +135,18 @@ def test_kernel_threads_survive_fork(monkeypatch):
     (64, 32, 32, 28, 28, 1),     # the CNN benchmark's layer: 3136 tiles, 49 blocks
     (5, 20, 17, 9, 11, 1),       # outputs not a multiple of the micro-kernel's 12 rows, a ragged last block
     (3, 16, 40, 13, 6, (2, 0)),  # cropped tiles at the bottom and right
+    (2, 16, 16, 5, 7, (0, 2)),   # input windows past every edge
 ])
-def test_fused_products_and_output_transform(monkeypatch, n, c, o, h, w, padding):
-    """gemm_output (block-wise products + output transform) gives the unfused path's numbers exactly."""
+@pytest.mark.parametrize("block", [32, 64])
+def test_fused_products_and_output_transform(monkeypatch, request, n, c, o, h, w, padding, block):
+    """gemm_output (block-wise products + output transform on a kept V) and conv_blocks (the whole convolution
+    block by block, V never stored) give the unfused path's numbers exactly."""
     monkeypatch.setattr(_winograd, "NUMBA_MIN_SIZE", 0)
-    if nerve.ops._gemm.backend() == "numpy" or not nerve.ops._gemm.fused_ok():
-        pytest.skip("nerve's GEMM is not the backend on this machine")
+    from nerve.ops import _gemm
+    before = _gemm._mode
+    _gemm.set_backend("nerve")    # the fused kernels run only with nerve's GEMM as the backend
+    request.addfinalizer(lambda: _gemm.set_backend(before))
+    monkeypatch.setattr(_winograd, "BLOCK_TILES", block)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((n, c, h, w)).astype(np.float32)
     wt = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
@@ -150,8 +156,10 @@ def test_fused_products_and_output_transform(monkeypatch, n, c, o, h, w, padding
     v = _winograd.input_transform(x, ph, pw, out_hw)
     assert _winograd._fused_ok(v)
     fused = _winograd.conv(x, wt, ph, pw, out_hw, b, v)
-    monkeypatch.setattr(_winograd, "_fused_ok", lambda v: False)
+    blocks = _winograd.conv(x, wt, ph, pw, out_hw, b)
+    monkeypatch.setattr(_winograd, "_fused_ok", lambda a, planes=True: False)
     unfused = _winograd.conv(x, wt, ph, pw, out_hw, b, v)
     np.testing.assert_array_equal(fused, unfused)
+    np.testing.assert_array_equal(blocks, unfused)
     ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(wt), torch.tensor(b), padding=padding).numpy()
     np.testing.assert_allclose(fused, ref, atol=2e-5 * float(np.abs(ref).max()), rtol=1e-4)

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _nbk = None
 
 USE_NUMBA = _nbk is not None
+BLOCK_TILES = None  # tiles per block of the fully fused convolution: None picks by size (tests pin it)
 # Below this many elements a kernel call's fixed costs (dispatch, handing channels to threads)
 # outweigh its gain: gradgradcheck's thousands of tiny convolutions ran 100x slower through them.
 NUMBA_MIN_SIZE = 1 << 15
@@ -74,10 +75,10 @@ def _mats(xp, dtype):
     return m
 
 
-def _fused_ok(v):
-    """Whether the products and the output transform run fused (gemm_output): float32 V from ``planes``
-    (padded plane stride, spare floats at the end) and nerve's GEMM the chosen backend."""
-    return (_numba_ok(v) and v.dtype == np.float32 and v.strides[0] > v.shape[1] * v.strides[1]
+def _fused_ok(a, planes=True):
+    """Whether a convolution runs through the fused kernels: float32, nerve's GEMM the chosen backend, and
+    for gemm_output (``planes``) a V made by ``planes`` (padded plane stride, spare floats at the end)."""
+    return (_numba_ok(a) and a.dtype == np.float32 and (not planes or a.strides[0] > a.shape[1] * a.strides[1])
             and _mm.fused_ok())
 
 
@@ -182,9 +183,19 @@ def conv(x, w, top, left, out_hw, bias=None, v=None):
 
     ``v``: the input transform of ``x`` if the caller has it (it keeps it for the weight gradient).
     """
+    u = weight_transform(w)
+    if v is None and _fused_ok(x, False):  # nobody keeps V: the whole convolution block by block
+        n = x.shape[0]
+        th, tw = tiles(out_hw)
+        o = u.shape[1]
+        y = np.empty((n, o) + tuple(out_hw), np.float32)
+        b = np.zeros(o, np.float32) if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+        tb = BLOCK_TILES or _nbk.block_tiles(x.shape[1], o)
+        _mm._spread(36 * o * x.shape[1] * n * th * tw, _nbk.conv_blocks, -(-n * th * tw // tb),
+                    np.ascontiguousarray(x), top, left, _nbk.pack_u(u), o, th, tw, b, y, tb)
+        return y
     if v is None:
         v = input_transform(x, top, left, out_hw)
-    u = weight_transform(w)
     if _fused_ok(v):
         n = x.shape[0]
         th, tw = tiles(out_hw)
