@@ -32,9 +32,10 @@ _sum_opts = dict(_opts, fastmath={"reassoc", "contract", "nsz"})
 
 MIN_SIZE = 1 << 15   # below this a kernel call's fixed costs outweigh its gain
 CHUNK = 1 << 14      # elements per unit of work for the flat kernels
-THREAD_SIZE = 1 << 22  # from this many elements a kernel is split over nerve's threads: below, handing
-# work to the second thread cost more than it saved (a (64, 32, 28, 28) ReLU gradient: 0.19 ms on one
-# thread, 0.26 on two; the data of a step's element-wise passes is mostly still in cache)
+THREAD_SIZE = 1 << 19  # from this many elements a kernel is split over nerve's threads. Alone, on data
+# hot in cache, one thread was faster (a (64, 32, 28, 28) ReLU gradient: 0.19 ms vs 0.26 on two); inside a
+# training step two threads won (A/B: CNN benchmark (a) 49.7 -> 46.1 ms, (b) 99.0 -> 94.0 with 1 << 19
+# instead of 1 << 22; 1 << 16 no different)
 
 
 def usable(*arrays):
