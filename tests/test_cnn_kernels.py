@@ -63,15 +63,21 @@ def test_batch_norm_badly_conditioned_input(impl):
 
 
 @pytest.mark.parametrize("shape", [(16, 32, 12, 12), (3, 7, 41, 43)])
-def test_relu_backward(impl, shape):
+def test_relu(impl, shape):
     xn, xt = _pair(shape)
     x = xn.detach().numpy().copy()
     x.reshape(-1)[::7] = 0.0          # ties at the threshold: out == 0 gets no gradient
     x.reshape(-1)[::101] = np.nan     # a nan output passes the gradient (PyTorch's threshold_backward)
     xn, xt = nerve.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    x.reshape(-1)[3::53] = -0.0          # relu(-0.0) is -0.0 in PyTorch
+    xn, xt = nerve.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     g = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
-    nerve.relu(xn).backward(nerve.tensor(g))
-    torch.relu(xt).backward(torch.tensor(g))
+    yn, yt = nerve.relu(xn), torch.relu(xt)
+    np.testing.assert_array_equal(yn.detach().numpy(), yt.detach().numpy())
+    if impl == "kernels":
+        np.testing.assert_array_equal(np.signbit(yn.detach().numpy()), np.signbit(yt.detach().numpy()))
+    yn.backward(nerve.tensor(g))
+    yt.backward(torch.tensor(g))
     np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
 
 

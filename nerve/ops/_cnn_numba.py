@@ -122,6 +122,18 @@ def relu_grad(g, out, r, lo, hi):
         rs[i] = zero if os_[i] <= zero else gs[i]
 
 
+@nb.njit(**_opts)
+def relu(x, r, lo, hi):
+    """``r = x < 0 ? 0 : x`` over flat chunks lo:hi (nan and -0.0 pass, as PyTorch's relu)."""
+    a = lo * CHUNK
+    b = min(hi * CHUNK, x.size)
+    xs, rs = x[a:b], r[a:b]
+    zero = r.dtype.type(0)
+    for i in range(b - a):
+        v = xs[i]
+        rs[i] = zero if v < zero else v
+
+
 def chunks(n):
     return -(-n // CHUNK)
 

@@ -99,6 +99,11 @@ def relu_forward(xp, d):
     benchmarks/profile_cnn_parts.py), so large contiguous float arrays are viewed as rows of at
     least 1024 elements (a trailing block of dims) and maxed against one zero row.
     """
+    kern = cnn_kernels(d)
+    if kern is not None:  # one pass, split over the threads when large
+        r = np.empty_like(d)
+        kern.run(kern.relu, kern.chunks(d.size), d.reshape(-1), r.reshape(-1))
+        return r
     if d.dtype.kind == "f" and d.size >= 4096 and d.flags.c_contiguous:
         n = 1
         for s in reversed(d.shape):
