@@ -179,9 +179,10 @@ def measure_memory(net, runs=3):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--label", default="Winograd F(4x4,3x3) (Numba transform kernels) for 3x3 stride-1 "
-                    "convolutions with >= 16 channels, im2col otherwise; GEMMs by nerve's own float32 kernel; fused BatchNorm; "
-                    "freed memory retained")
+    ap.add_argument("--label", default="Winograd F(4x4,3x3) for 3x3 stride-1 convolutions with >= 16 channels "
+                    "(Numba transforms; products and output transform fused per block of tiles), direct kernels for "
+                    "few-tap first layers, im2col otherwise; GEMMs by nerve's own float32 kernel; BatchNorm, ReLU and "
+                    "max-pool as compiled kernels; freed memory retained")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--memory-child", nargs=2, metavar=("LIB", "NET"), help=argparse.SUPPRESS)
     args = ap.parse_args()
