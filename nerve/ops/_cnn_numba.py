@@ -45,23 +45,6 @@ def usable(*arrays):
 
 
 # ---------------------------------------------------------------------------------------- BatchNorm
-@nb.njit(**_sum_opts)
-def bn_stats(x3, s1, s2, lo, hi):
-    """``s1[c] = sum x``, ``s2[c] = sum x^2`` over dims 0 and 2 of (N, C, S) ``x3``, for channels lo:hi."""
-    N, _, S = x3.shape
-    for c in range(lo, hi):
-        a = 0.0
-        q = 0.0
-        for n in range(N):
-            row = x3[n, c]
-            for i in range(S):
-                v = np.float64(row[i])
-                a += v
-                q += v * v
-        s1[c] = a
-        s2[c] = q
-
-
 @nb.njit(**_opts)
 def bn_apply(x3, scale, shift, y3, lo, hi):
     """``y = x * scale[c] + shift[c]`` for channels lo:hi (scale, shift in x's dtype)."""
@@ -77,21 +60,24 @@ def bn_apply(x3, scale, shift, y3, lo, hi):
 
 
 @nb.njit(**_sum_opts)
-def bn_grad_stats(g3, x3, sg, sgx, lo, hi):
-    """``sg[c] = sum g``, ``sgx[c] = sum g * x`` over dims 0 and 2, for channels lo:hi."""
-    N, _, S = x3.shape
+def channel_sums(a3, b3, s1, s2, lo, hi):
+    """``s1[c] = sum a``, ``s2[c] = sum a * b`` over dims 0 and 2 of (N, C, S) arrays, for channels lo:hi.
+
+    BatchNorm's statistics (a = b = x: sum and sum of squares) and its gradient's (a = g, b = x).
+    """
+    N, _, S = a3.shape
     for c in range(lo, hi):
-        a = 0.0
+        t = 0.0
         q = 0.0
         for n in range(N):
-            gr = g3[n, c]
-            xr = x3[n, c]
+            ar = a3[n, c]
+            br = b3[n, c]
             for i in range(S):
-                v = np.float64(gr[i])
-                a += v
-                q += v * np.float64(xr[i])
-        sg[c] = a
-        sgx[c] = q
+                v = np.float64(ar[i])
+                t += v
+                q += v * np.float64(br[i])
+        s1[c] = t
+        s2[c] = q
 
 
 @nb.njit(**_opts)

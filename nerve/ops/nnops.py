@@ -631,7 +631,7 @@ class BatchNormBackward(Node):
         kern = cnn_kernels(g3, x3)
         if kern is not None:  # both sums in one threaded pass
             sum_g, sum_gx = np.empty(C), np.empty(C)
-            kern.run(kern.bn_grad_stats, C, g3, x3, sum_g, sum_gx)
+            kern.run(kern.channel_sums, C, g3, x3, sum_g, sum_gx)
         else:
             sum_g = _channel_sum(g3).astype(np.float64)
             sum_gx = _vecdot_channels(g3, x3).astype(np.float64)
@@ -689,7 +689,7 @@ def batch_norm_train(input, weight=None, bias=None, eps=1e-5):
     kern = cnn_kernels(d3)
     if kern is not None:  # both sums in one threaded pass, accumulated in float64
         s1, s2 = np.empty(C), np.empty(C)
-        kern.run(kern.bn_stats, C, d3, s1, s2)
+        kern.run(kern.channel_sums, C, d3, d3, s1, s2)
         mean = s1 / M
         var = s2 / M - mean * mean
     else:
