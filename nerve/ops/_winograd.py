@@ -75,6 +75,11 @@ def _mats(xp, dtype):
     return m
 
 
+def bias_vector(bias, o, dtype):
+    """A kernel's per-channel bias: ``bias`` as a contiguous array of ``dtype``, or zeros."""
+    return np.zeros(o, dtype) if bias is None else np.ascontiguousarray(bias, dtype=dtype)
+
+
 def _fused_ok(a, planes=True):
     """Whether a convolution runs through the fused kernels: float32, nerve's GEMM the chosen backend, and
     for gemm_output (``planes``) a V made by ``planes`` (padded plane stride, spare floats at the end)."""
@@ -142,7 +147,7 @@ def output_transform(m, n, out_hw, bias=None):
     ho, wo = out_hw
     if _numba_ok(m):
         y = np.empty((n, o, ho, wo), dtype=m.dtype)
-        b = np.zeros(o, m.dtype) if bias is None else np.ascontiguousarray(bias, dtype=m.dtype)
+        b = bias_vector(bias, o, m.dtype)
         _nbk.run(_nbk.output_transform, o, *_nbk.flat(m), n, th, tw, b, y)
         return y
     xp = xp_of(m)
@@ -184,28 +189,22 @@ def conv(x, w, top, left, out_hw, bias=None, v=None):
     ``v``: the input transform of ``x`` if the caller has it (it keeps it for the weight gradient).
     """
     u = weight_transform(w)
-    if v is None and _fused_ok(x, False):  # nobody keeps V: the whole convolution block by block
-        n = x.shape[0]
-        th, tw = tiles(out_hw)
-        o = u.shape[1]
-        y = np.empty((n, o) + tuple(out_hw), np.float32)
-        b = np.zeros(o, np.float32) if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
-        tb = BLOCK_TILES or _nbk.block_tiles(x.shape[1], o)
-        _mm._spread(36 * o * x.shape[1] * n * th * tw, _nbk.conv_blocks, -(-n * th * tw // tb),
-                    np.ascontiguousarray(x), top, left, _nbk.pack_u(u), o, th, tw, b, y, tb)
-        return y
-    if v is None:
+    whole = v is None and _fused_ok(x, False)  # nobody keeps V: the whole convolution block by block
+    if v is None and not whole:
         v = input_transform(x, top, left, out_hw)
-    if _fused_ok(v):
-        n = x.shape[0]
+    if whole or _fused_ok(v):
+        n, o = x.shape[0], u.shape[1]
         th, tw = tiles(out_hw)
-        o = u.shape[1]
+        t = n * th * tw
         y = np.empty((n, o) + tuple(out_hw), np.float32)
-        b = np.zeros(o, np.float32) if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
-        vb, ps = _nbk.flat(v)
-        blocks = -(-v.shape[2] // _nbk.TB)
-        _mm._spread(36 * o * v.shape[1] * v.shape[2], _nbk.gemm_output, blocks, _nbk.pack_u(u), vb, ps, o, n,
-                    th, tw, b, y)
+        b, up = bias_vector(bias, o, np.float32), _nbk.pack_u(u)
+        if whole:
+            tb = BLOCK_TILES or _nbk.block_tiles(x.shape[1], o)
+            _mm._spread(36 * o * x.shape[1] * t, _nbk.conv_blocks, -(-t // tb), np.ascontiguousarray(x), top, left,
+                        up, o, th, tw, b, y, tb)
+        else:
+            _mm._spread(36 * o * x.shape[1] * t, _nbk.gemm_output, -(-t // _nbk.TB), up, *_nbk.flat(v), o, n, th, tw,
+                        b, y)
         return y
     if _numba_ok(v):
         m = _nbk.planes(36, u.shape[1], v.shape[2], v.dtype)

@@ -27,7 +27,7 @@ import numba as nb
 import numpy as np
 
 from ..backend.threads import get_num_threads
-from ._gemm_numba import NR, _as_ptr, _micro
+from ._gemm_numba import MR, NR, _as_ptr, _micro
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 
@@ -50,7 +50,7 @@ def input_transform(x, top, left, th, tw, Vb, ps, lo, hi):
 
     ``Vb``: V's memory as one flat array, plane ``k`` starting at ``k * ps`` (see ``flat``).
     """
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     T = N * th * tw
     L = padded_len(T, x.itemsize)
     D = np.empty((36, L), x.dtype)      # scratch made once per call: per channel it cost page faults
@@ -301,7 +301,6 @@ TB = 64  # tiles per block: two micro-kernel column panels
 
 def pack_u(u):
     """U (36, O, C) float32 as the micro-kernel's A panels: (36, ceil(O / MR), C, MR), zero rows below O."""
-    from ._gemm_numba import MR
     k, o, c = u.shape
     p = -(-o // MR)
     up = np.zeros((k, p * MR, c), np.float32)
@@ -391,30 +390,30 @@ def gemm_output(Up, Vb, ps, O, N, th, tw, bias, Y, lo, hi):
 
 
 @nb.njit(**_opts)
-def conv_blocks(x, top, left, Up, O, th, tw, bias, Y, TB, lo, hi):
-    """The whole convolution for the blocks lo:hi of ``TB`` tiles (a multiple of NR; see ``block_tiles``):
+def conv_blocks(x, top, left, Up, O, th, tw, bias, Y, bt, lo, hi):
+    """The whole convolution for the blocks lo:hi of ``bt`` tiles (a multiple of NR; see ``block_tiles``):
     input transform, products and output transform per block, nothing but Y leaving the caches (for a V
     nobody keeps: the input gradient, inference)."""
     N, C, H, W = x.shape
     T = N * th * tw
     Opad = Up.shape[1] * Up.shape[3]
-    V = np.empty(36 * C * TB, np.float32)   # the block's V[k][c] rows, TB apart
-    D = np.empty((36, TB), np.float32)
-    G = np.empty((36, TB), np.float32)
-    M = np.empty(36 * Opad * TB, np.float32)
-    E = np.empty((24, TB), np.float32)
-    F = np.empty((16, TB), np.float32)
+    V = np.empty(36 * C * bt, np.float32)   # the block's V[k][c] rows, bt apart
+    D = np.empty((36, bt), np.float32)
+    G = np.empty((36, bt), np.float32)
+    M = np.empty(36 * Opad * bt, np.float32)
+    E = np.empty((24, bt), np.float32)
+    F = np.empty((16, bt), np.float32)
     Ho, Wo = Y.shape[2], Y.shape[3]
     xf = x.reshape(-1)
-    toff, trow, tcol = np.empty(TB, np.int64), np.empty(TB, np.int64), np.empty(TB, np.int64)
-    tfull = np.empty(TB, np.bool_)
-    xoff, xrow, xcol = np.empty(TB, np.int64), np.empty(TB, np.int64), np.empty(TB, np.int64)
-    xin = np.empty(TB, np.bool_)
+    toff, trow, tcol = np.empty(bt, np.int64), np.empty(bt, np.int64), np.empty(bt, np.int64)
+    tfull = np.empty(bt, np.bool_)
+    xoff, xrow, xcol = np.empty(bt, np.int64), np.empty(bt, np.int64), np.empty(bt, np.int64)
+    xin = np.empty(bt, np.bool_)
     HW = H * W
     zero = np.float32(0)
     for blk in range(lo, hi):
-        t0 = blk * TB
-        tb = min(TB, T - t0)
+        t0 = blk * bt
+        tb = min(bt, T - t0)
         _out_geometry(t0, tb, th, tw, O, Ho, Wo, toff, tfull, trow, tcol)
         for u in range(tb):  # each tile's 6x6 input window: top-left in x (channel 0), wholly inside or not
             n = (t0 + u) // (th * tw)
@@ -441,13 +440,13 @@ def conv_blocks(x, top, left, Up, O, th, tw, bias, Y, TB, lo, hi):
                          G[s], G[6 + s], G[12 + s], G[18 + s], G[24 + s], G[30 + s], tb)
             for a in range(6):  # columns: V[a, b] = sum_s G[a, s] BT[b, s]
                 k = 6 * a
-                q0 = (k * C + c) * TB
-                cs = C * TB
+                q0 = (k * C + c) * bt
+                cs = C * bt
                 _bt_rows(G[k], G[k + 1], G[k + 2], G[k + 3], G[k + 4], G[k + 5],
                          V[q0:q0 + tb], V[q0 + cs:q0 + cs + tb], V[q0 + 2 * cs:q0 + 2 * cs + tb],
                          V[q0 + 3 * cs:q0 + 3 * cs + tb], V[q0 + 4 * cs:q0 + 4 * cs + tb],
                          V[q0 + 5 * cs:q0 + 5 * cs + tb], tb)
-        _products_output(V.ctypes.data, C * TB, TB, Up, M, TB, E, F, tb, O, bias, Y.reshape(-1), Ho, Wo,
+        _products_output(V.ctypes.data, C * bt, bt, Up, M, bt, E, F, tb, O, bias, Y.reshape(-1), Ho, Wo,
                          toff, tfull, trow, tcol)
 
 
@@ -458,6 +457,5 @@ BLOCK_BYTES = 3 << 19
 
 def block_tiles(c, o):
     """Tiles per conv_blocks block: 64, or 32 when 64 would put its V and M over BLOCK_BYTES."""
-    from ._gemm_numba import MR
     per_tile = 36 * (c + -(-o // MR) * MR) * 4
     return 64 if 64 * per_tile <= BLOCK_BYTES else 32

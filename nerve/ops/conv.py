@@ -28,8 +28,8 @@ import numpy as np
 from ..autograd import grad_mode as gm
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, wrap
-from . import _winograd as wino
 from . import _gemm as _mm
+from . import _winograd as wino
 from ._helpers import attach, cnn_kernels, xp_of
 from .reduce import sum as _sum
 from .shape import squeeze, unsqueeze
@@ -135,8 +135,8 @@ def _conv_arr(x, w, stride, pads, dilation, groups, out_hw, bias=None, cols=None
     kern = _direct(x, w.shape, stride, dilation, groups) if cols is None else None
     if kern is not None:
         y = np.empty((n, o) + tuple(out_hw), x.dtype)
-        b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-        kern.spread(kern.direct_conv, n, _pad(xp, x, pads), np.ascontiguousarray(w), b, y)
+        kern.spread(kern.direct_conv, n, _pad(xp, x, pads), np.ascontiguousarray(w), wino.bias_vector(bias, o, x.dtype),
+                    y)
         return y
     if cols is None:
         cols = _cols(xp, _pad(xp, x, pads), groups, (kh, kw), stride, dilation, out_hw)
