@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from . import _helpers
 from ._helpers import Node, Tensor, attach, cnn_kernels, gm, wrap, xp_of
 from .nnops import index_select as _index_select
 from .nnops import pad_constant as _pad_constant
@@ -285,7 +286,7 @@ class TileMaxPoolBackward(Node):
         kh, kw = self.k
         oh, ow = gd.shape[2:]
         if self.idx is not None:  # the compiled kernel's window positions
-            from ._helpers import _cnk as kern
+            kern = _helpers._cnk
             gd = np.ascontiguousarray(gd, dtype=np.float32)
             r = np.empty(self.in_shape, np.float32)
             P = N * C
