@@ -262,22 +262,45 @@ _pool_size = 0
 THREADS = None  # None: nerve.get_num_threads(); tests and benchmarks may pin it
 
 
+def threads():
+    """The threads nerve's kernels use: THREADS when pinned, else nerve.get_num_threads()."""
+    return THREADS if THREADS is not None else get_num_threads()
+
+
+def _pool_of(workers):
+    """nerve's thread pool with at least ``workers`` threads (made again after fork(): threads do not survive it)."""
+    global _pool, _pool_pid, _pool_size
+    if _pool is None or _pool_pid != os.getpid() or _pool_size < workers:
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.shutdown(wait=False)
+        _pool, _pool_pid, _pool_size = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nerve-wino"),
+                                        os.getpid(), workers)
+    return _pool
+
+
 def run(kernel, n, *args):
     """``kernel(*args, lo, hi)`` over channel ranges covering ``0:n``, on up to get_num_threads() threads."""
-    global _pool, _pool_pid, _pool_size
-    threads = THREADS if THREADS is not None else get_num_threads()
-    parts = min(threads, n)
+    parts = min(threads(), n)
     if parts <= 1:
         kernel(*args, 0, n)
         return
-    if _pool is None or _pool_pid != os.getpid() or _pool_size < parts - 1:  # threads do not survive fork()
-        if _pool is not None and _pool_pid == os.getpid():
-            _pool.shutdown(wait=False)
-        _pool, _pool_pid, _pool_size = (ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="nerve-wino"),
-                                        os.getpid(), parts - 1)
+    pool = _pool_of(parts - 1)
     bounds = [n * i // parts for i in range(parts + 1)]
-    futures = [_pool.submit(kernel, *args, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    futures = [pool.submit(kernel, *args, bounds[i], bounds[i + 1]) for i in range(1, parts)]
     kernel(*args, bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
+def run_together(kernel, parts, *args):
+    """``kernel(*args, i, i + 1)`` for i in ``0:parts``, each call on its own thread, all at once
+    (kernels that wait for each other at barriers need that)."""
+    if parts <= 1:
+        kernel(*args, 0, 1)
+        return
+    pool = _pool_of(parts - 1)
+    futures = [pool.submit(kernel, *args, i, i + 1) for i in range(1, parts)]
+    kernel(*args, 0, 1)
     for f in futures:
         f.result()
 

@@ -34,6 +34,12 @@ from ..autograd.tensor import wrap
 from . import _gemm
 from ._helpers import attach
 
+try:  # optional (pip install numba)
+    from . import _rnn_numba as _rk
+    from ._winograd_numba import run_together, threads
+except ImportError:  # pragma: no cover - depends on the install
+    _rk = None
+
 __all__: list = []
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -54,6 +60,93 @@ def _lstm_consts(H, dt):
     return s, b, q
 
 
+# ============================================================================ compiled LSTM loop
+# Below this many multiply-adds per step (B x H x 4H) the recurrence stays on one thread.
+THREAD_MACS = 1 << 21
+PARTS = None   # None: as many parts as threads (tests pin it)
+
+
+def _kernel_parts(X):
+    """How many threads run the compiled LSTM loop (_rnn_numba) for input projection X, 0 for the NumPy loop:
+    float32 NumPy arrays while nerve's GEMM is the backend."""
+    if _rk is None or type(X) is not np.ndarray or X.dtype != np.float32 or not _gemm.fused_ok():
+        return 0
+    T, B, G4 = X.shape
+    H = G4 // 4
+    if PARTS is not None:
+        return max(1, min(PARTS, H // 8))
+    if B * H * G4 < THREAD_MACS:
+        return 1
+    return max(1, min(threads(), H // 32))
+
+
+def _units(H, parts):
+    """The parts' unit bounds: multiples of 8, as equal as that allows."""
+    return np.array([0] + [min(H, (H * p // parts + 4) // 8 * 8) for p in range(1, parts)] + [H], np.int64)
+
+
+def _rows_padded(B):
+    return -(-B // _gemm._nb.MR) * _gemm._nb.MR
+
+
+def _active(bs, T, B):
+    return np.full(T, B, np.int64) if bs is None else np.ascontiguousarray(bs, np.int64)
+
+
+def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
+    T, B, G4 = X.shape
+    H = G4 // 4
+    dt = X.dtype
+    s, b, _ = _lstm_consts(H, dt)
+    Xs = X * s
+    units = _units(H, parts)
+    cols, first = _rk.panel_columns(H, units, 4)
+    Wf = np.empty((first[-1], H, _rk.NR), dt)
+    _rk.pack_panels((W * s[:, None]).T, cols, Wf)
+    S = np.empty((T + 1, B, H), dt)
+    Cs = np.empty((T + 1, B, H), dt)
+    Gt = np.empty((T, B, G4), dt)
+    TC = np.empty((T, B, H), dt)
+    S[0] = h0
+    Cs[0] = c0
+    R = _rows_padded(B)
+    Ap = np.zeros((2, R * H), dt)
+    G = np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt)
+    run_together(_rk.lstm_forward, parts, Xs, Wf, first, units, S, Cs, Gt, TC, Ap, G, _active(bs, T, B), reverse,
+            _rk.flags(parts))
+    Y = np.empty((T + 2, B, H), dt)
+    Y[:T] = S[:0:-1] if reverse else S[1:]
+    if bs is not None:   # finished rows output zeros
+        for k in range(T):
+            t = T - 1 - k if reverse else k
+            Y[t, bs[t]:] = 0
+    Y[T] = S[T]
+    Y[T + 1] = Cs[T]
+    return Y, (S, Cs, Gt, TC, parts)
+
+
+def _bwd_lstm_kernel(gY, W, saved, reverse, bs):
+    S, Cs, Gt, TC, parts = saved
+    T, B, G4 = Gt.shape
+    H = G4 // 4
+    dt = Gt.dtype
+    units = _units(H, parts)
+    cols, first = _rk.panel_columns(H, units, 1)
+    Wb = np.empty((first[-1], G4, _rk.NR), dt)
+    _rk.pack_panels(W, cols, Wb)
+    R = _rows_padded(B)
+    nj = int(np.diff(units).max())
+    dX = np.empty((T, B, G4), dt)
+    dh0 = np.empty((B, H), dt)
+    dc0 = np.empty((B, H), dt)
+    gY = np.ascontiguousarray(gY)
+    run_together(_rk.lstm_backward, parts, gY, Wb, first, units, Cs, Gt, TC, dX, dh0, dc0, np.zeros((2, R * G4), dt),
+            np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt), np.empty((parts, B, nj), dt),
+            np.empty((parts, B, nj), dt), _active(bs, T, B), reverse, _rk.flags(parts))
+    dW = _gemm.matmul(dX.reshape(T * B, G4).T, _prev_by_time(S, reverse).reshape(T * B, H))
+    return dX, dh0, dc0, dW, None
+
+
 # ============================================================================ raw forward
 def _packed_step(Y, t, m, h, h_prev, c=None, c_prev=None):
     """Packed input: only the first ``m`` rows still run at step ``t``. The finished rows keep their
@@ -69,6 +162,9 @@ def _packed_step(Y, t, m, h, h_prev, c=None, c_prev=None):
 
 
 def _fwd_lstm(X, W, h0, c0, reverse, bs):
+    parts = _kernel_parts(X)
+    if parts:
+        return _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts)
     T, B, G4 = X.shape
     H = G4 // 4
     dt = X.dtype
@@ -186,6 +282,8 @@ def _add_step_grad(dh, gY, t, bs):
 
 
 def _bwd_lstm(gY, W, saved, reverse, bs):
+    if len(saved) == 5:
+        return _bwd_lstm_kernel(gY, W, saved, reverse, bs)
     Wp = _gemm.pack(W)   # multiplied once per step
     S, Cs, Gt, TC = saved
     T, B, G4 = Gt.shape
