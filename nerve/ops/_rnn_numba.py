@@ -15,7 +15,7 @@ more than a step). One barrier per step: each thread's next step reads every thr
 
 The gate math uses a rational tanh (Eigen's and XLA's float32 minimax 13/6, a few ulp) that
 compiles to vector code; the sigmoid gates are ``0.5 tanh(x / 2) + 0.5`` with the 1/2 folded into
-the weights and input projection by the caller (rnn._lstm_consts). nan passes through.
+the recurrent weights by the caller (rnn._lstm_consts). nan passes through.
 
 Layouts. Part p owns units ``units[p]:units[p + 1]`` (nj of them). Forward B operand ``Wf``: per part,
 NR-column panels ``[k][NR]`` (k = 0..H-1) of W^T's columns ``i | f | g | o`` for its units, padded to
@@ -216,8 +216,9 @@ def _raw(a):
 # run-time overlap checks to vectorise and falls back to scalar code (measured 3x slower).
 @nb.njit(fastmath={"contract"}, **_opts)
 def _gates(gr, xr, ar, cp, cn, tr, hn, u0, nj, H):
-    """One batch row of the gates of units u0:u0+nj: gr (4 nj: the product, by gate) becomes the activated
-    gates, copied to ar (4H); then c (cn), tanh(c) (tr) and h (hn) from the previous c (cp)."""
+    """One batch row of the gates of units u0:u0+nj: gr (4 nj: the product, by gate) plus the input
+    projection xr (4H) becomes the activated gates, copied to ar (4H); then c (cn), tanh(c) (tr) and
+    h (hn) from the previous c (cp)."""
     # every loop runs over views from index 0: an index Numba cannot prove non-negative gets a
     # wrap-around select that keeps LLVM from vectorising (measured 5x slower)
     for q in range(4):
@@ -225,9 +226,9 @@ def _gates(gr, xr, ar, cp, cn, tr, hn, u0, nj, H):
         if q == 2:
             for jj in range(nj):
                 g[jj] = tanh(g[jj] + x[jj])
-        else:
+        else:   # sigmoid(z) = 0.5 tanh(z / 2) + 0.5 (the product's weights come halved)
             for jj in range(nj):
-                g[jj] = tanh(g[jj] + x[jj]) * HALF + HALF
+                g[jj] = tanh(g[jj] + x[jj] * HALF) * HALF + HALF
         for jj in range(nj):
             a[jj] = g[jj]
     i, f, gg, o = gr[:nj], gr[nj:2 * nj], gr[2 * nj:3 * nj], gr[3 * nj:4 * nj]
@@ -241,21 +242,22 @@ def _gates(gr, xr, ar, cp, cn, tr, hn, u0, nj, H):
 
 
 @nb.njit(**_opts)
-def lstm_forward(Xs, Wf, first, units, S, Cs, Gt, TC, Ap, G, bs, reverse, flags, lo, hi):
+def lstm_forward(X, Wf, first, units, S, Cs, Gt, TC, Ap, G, bs, reverse, flags, lo, hi):
     """The forward recurrence for part ``lo`` (``hi == lo + 1``; one part does all with one thread).
 
-    Xs (T, B, 4H): input projection times the gate scales; S, Cs (T + 1, B, H): states, [0] given;
+    X (T, B, 4H): input projection; Wf: the recurrent weight, halved for the sigmoid gates (module doc);
+    S, Cs (T + 1, B, H): states, [0] given;
     Gt (T, B, 4H): activated gates; TC (T, B, H): tanh(c); Ap (2, flat): the packed h operand, two
     buffers; G (parts, rows, ldc): product scratch; bs (T,): active rows per step.
     """
     parts = len(units) - 1
     p = lo
-    T, B, G4 = Xs.shape
+    T, B, G4 = X.shape
     H = G4 // 4
     u0 = units[p]
     nj = units[p + 1] - u0
     npan = first[p + 1] - first[p]
-    Xs, S, Cs, Gt, TC, Ap = _raw(Xs), _raw(S), _raw(Cs), _raw(Gt), _raw(TC), _raw(Ap)
+    X, S, Cs, Gt, TC, Ap = _raw(X), _raw(S), _raw(Cs), _raw(Gt), _raw(TC), _raw(Ap)
     Gp = _raw(G[p])
     ldc = Gp.shape[1]
     _pack_rows(S[0], u0, nj, H, Ap[0])
@@ -266,7 +268,7 @@ def lstm_forward(Xs, Wf, first, units, S, Cs, Gt, TC, Ap, G, bs, reverse, flags,
         _product(H, Ap[k % 2].ctypes.data, Wf.ctypes.data, first[p], npan, B, Gp.ctypes.data, ldc)
         for b in range(B):
             if b < m:
-                _gates(Gp[b], Xs[t, b], Gt[k, b], Cs[k, b], Cs[k + 1, b], TC[k, b], S[k + 1, b], u0, nj, H)
+                _gates(Gp[b], X[t, b], Gt[k, b], Cs[k, b], Cs[k + 1, b], TC[k, b], S[k + 1, b], u0, nj, H)
             else:
                 S[k + 1, b, u0:u0 + nj] = S[k, b, u0:u0 + nj]
                 Cs[k + 1, b, u0:u0 + nj] = Cs[k, b, u0:u0 + nj]

@@ -97,8 +97,7 @@ def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
     T, B, G4 = X.shape
     H = G4 // 4
     dt = X.dtype
-    s, b, _ = _lstm_consts(H, dt)
-    Xs = X * s
+    s, _, _ = _lstm_consts(H, dt)
     units = _units(H, parts)
     cols, first = _rk.panel_columns(H, units, 4)
     Wf = np.empty((first[-1], H, _rk.NR), dt)
@@ -112,7 +111,7 @@ def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
     R = _rows_padded(B)
     Ap = np.zeros((2, R * H), dt)
     G = np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt)
-    run_together(_rk.lstm_forward, parts, Xs, Wf, first, units, S, Cs, Gt, TC, Ap, G, _active(bs, T, B), reverse,
+    run_together(_rk.lstm_forward, parts, X, Wf, first, units, S, Cs, Gt, TC, Ap, G, _active(bs, T, B), reverse,
             _rk.flags(parts))
     Y = np.empty((T + 2, B, H), dt)
     Y[:T] = S[:0:-1] if reverse else S[1:]
