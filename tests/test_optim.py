@@ -583,3 +583,42 @@ def test_wrong_grad_shape_is_explained(name):
                                                      "shape (2,)")):
         opt.step()
     assert not opt.state.get(p) or opt.state[p]["step"].item() == 0
+
+
+ADAM_CASES = [c for c in CASES if c[0] in ("Adam", "AdamW")]
+
+
+@pytest.mark.skipif(nerve.optim.adam._ak is None, reason="numba not installed")
+@pytest.mark.parametrize("case", ADAM_CASES, ids=[_case_id(c) for c in ADAM_CASES])
+def test_adam_kernel_matches_numpy_passes_bitwise(case, monkeypatch):
+    """Large float32 parameters take the compiled single-pass update: the same numbers as the NumPy passes
+    (nan and inf gradients included), and close to PyTorch."""
+    name, kwargs = case
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((64, 100)).astype(np.float32)
+    grads = [rng.standard_normal((64, 100)).astype(np.float32) for _ in range(5)]
+    grads[3][0, :3] = [np.nan, np.inf, -np.inf]
+    results = []
+    for kernel in (True, False):
+        if not kernel:
+            monkeypatch.setattr(nerve.optim.adam, "_ak", None)
+        p = nerve.nn.Parameter(nerve.tensor(w0.copy()))
+        opt = getattr(noptim, name)([p], **kwargs)
+        for g in grads:
+            p.grad = nerve.tensor(g)
+            opt.step()
+        results.append((p.detach().numpy().copy(), {k: v.numpy().copy() for k, v in opt.state[p].items()}))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for k in results[0][1]:
+        np.testing.assert_array_equal(results[0][1][k], results[1][1][k], err_msg=k)
+    tp = torch.nn.Parameter(torch.tensor(w0.copy()))
+    topt = getattr(torch.optim, name)([tp], **kwargs)
+    for g in grads[:3]:
+        tp.grad = torch.tensor(g)
+        topt.step()
+    p = nerve.nn.Parameter(nerve.tensor(w0.copy()))
+    opt = getattr(noptim, name)([p], **kwargs)
+    for g in grads[:3]:
+        p.grad = nerve.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6, atol=1e-7)

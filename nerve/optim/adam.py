@@ -7,7 +7,14 @@ from ..autograd.tensor import Tensor, wrap
 from .optimizer import (Optimizer, _scalar, check_not_differentiable, grad_array, grad_for_update,
                         new_step_tensor)
 
+try:  # optional (pip install numba)
+    from . import _adam_numba as _ak
+except ImportError:  # pragma: no cover - depends on the install
+    _ak = None
+
 __all__ = ["Adam"]
+# From this many elements a float32 parameter takes the compiled single-pass update (same numbers).
+KERNEL_MIN = 1 << 12
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
@@ -50,6 +57,11 @@ def adam_update(opt, p, state, group, lr, beta1, beta2, eps, weight_decay, amsgr
 
     exp_avg = state["exp_avg"]._data
     exp_avg_sq = state["exp_avg_sq"]._data
+    if _kernel_ok(d, grad, exp_avg, exp_avg_sq):
+        _kernel_update(d, grad, exp_avg, exp_avg_sq, state["max_exp_avg_sq"]._data if amsgrad else None,
+                       lr, beta1, beta2, eps, step)
+        p._vc[0] += 1
+        return
     tmp = opt._scratch(d, 1)
     # m = lerp(m, g, 1 - beta1), evaluated as torch.lerp does for the weight's side of 0.5
     w = 1 - beta1
@@ -85,6 +97,21 @@ def adam_update(opt, p, state, group, lr, beta1, beta2, eps, weight_decay, amsgr
     np.divide(upd, tmp, out=upd)
     np.add(d, upd, out=d)
     p._vc[0] += 1
+
+
+def _kernel_ok(*arrays):
+    return _ak is not None and all(type(a) is np.ndarray and a.dtype == np.float32 and a.flags.c_contiguous
+                                   for a in arrays) and arrays[0].size >= KERNEL_MIN
+
+
+def _kernel_update(d, grad, exp_avg, exp_avg_sq, max_sq, lr, beta1, beta2, eps, step):
+    """The NumPy passes below as one compiled pass (_adam_numba: the same float32 operations in order)."""
+    f = np.float32
+    w = 1 - beta1
+    small = abs(w) < 0.5
+    _ak.adam_f32(d.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+                 _ak._EMPTY if max_sq is None else max_sq.reshape(-1), f(w if small else 1 - w), small, f(beta2),
+                 f(1 - beta2), f((1 - beta2 ** step) ** 0.5), f(eps), f(-(lr / (1 - beta1 ** step))))
 
 
 class Adam(Optimizer):
