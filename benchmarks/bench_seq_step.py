@@ -44,15 +44,22 @@ ATTEMPTS = """\
 | (a, b) nerve's own float32 GEMM (nerve/ops/_gemm_numba.py: an LLVM-IR 12x32 register-blocked micro-kernel through a Numba intrinsic, AVX-512 on this host; BLIS-style packing; C's columns or rows split over 2 threads) for linear, matmul, the recurrent steps (recurrent weight packed once per sequence) and attention's batched products; picked over NumPy's BLAS by a one-off measurement | GEMMs ~1.5x faster (micro-kernel alone 220 GFLOP/s per core vs OpenBLAS-Haswell's ~100) | large products 250-350 GFLOP/s vs 190-210; in the step only once OpenBLAS is held to one thread (its idle threads spin and took nerve's cores: Transformer step 460 ms vs 363); (b) 330 -> 287-312 ms, ratio 1.05 -> 0.90-0.92; (a) 103-134 -> 107-114 ms (the per-step 32-row products run at par with BLAS) | yes |
 | (a) the per-step 32x256x1024 products on 2 threads | - | 110 us vs 92 us on one: the second thread's wake-up costs more than its half saves; products under 16M multiply-adds stay on one thread | no |
 | (a) weight-gradient products (g^T @ x: A a transposed view) packed with a constant 12-float copy per row of A^T | packing A^T was ~2 ns per element (a variable-length inner loop) | 1024x2048x256: 7.6 -> 4.1 ms (2 threads); step (a) 2.21 -> 2.04, (b) 0.87 -> 0.82 | yes |
+| (a) the LSTM recurrence as one compiled loop per layer and direction (nerve/ops/_rnn_numba.py): the hidden units split over 2 threads that spin at a barrier once per step (each thread: its gate columns of h @ W^T by the micro-kernel, W packed once per sequence; its gate math; its units of the next h), gate math fused with a vectorising rational tanh | per-step products on 2 cores (~45 us instead of ~100), gate math ~1 ms per layer instead of ~9 | step 91 -> 66 ms; ratio 2.00 -> 1.36-1.69 | yes |
+| (a) views made inside the compiled loops, which atomically count references on arrays both threads share | - | gate math of 2 threads no faster than 1; the loops work on reference-free views (numba.carray): kernel 7.0 -> 5.3 ms per layer forward | fixed |
+| (a) element-wise loops indexed at a run-time offset (Numba's wrap-around of negative indices) | - | not vectorised: 2.2 ms per layer's gates; loops over views from index 0: 0.8 ms | fixed |
+| (a) the products' left operand (h, dz) read in place from its rows instead of packed | no packing per step | same speed as packed in isolation once the trip count is a constant; in the loop 2 threads ran no faster than 1 (not understood); dz's 16 KiB row stride also thrashes L1 sets | no |
+| (a, b) row-major A packed 12 floats per k, written in order, instead of row by row with strided writes | packing was 0.7 ns per element, ~36% of a 2048x1024x128 product on one thread | packing 2.4x faster; that product 2.1 -> 1.7 ms | yes |
+| (a) Adam's update of large float32 parameters as one compiled pass (the same float32 operations in order: bit-for-bit the NumPy passes) | ~12 passes over 1M parameters, ~2 ms per step | adam 1.8 -> ~0.4 ms per step | yes |
 """
 
 WHY = ("Where the time goes: both steps are GEMM-bound. NumPy's OpenBLAS runs its AVX2 kernels here (the environment "
        "sets OPENBLAS_CORETYPE=Haswell; ~100 GFLOP/s per core), so nerve multiplies float32 matrices with its own "
        "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-350 GFLOP/s on the large products. "
-       "(b) is ~42 GFLOP of GEMMs. (a) is ~11 GFLOP, 4.3 of it in 256 per-step products of 32 rows that run at "
-       "~170 GFLOP/s (~100 us each, on one core: too short to split over pool threads), plus ~19 ms of element-wise "
-       "gate math; "
-       "PyTorch's fused oneDNN LSTM does the whole step in 44-71 ms.")
+       "(b) is ~42 GFLOP of GEMMs. (a) is ~12 GFLOP: ~26 ms of large GEMMs (input projections, weight and input "
+       "gradients, the head; 8 GFLOP at ~300 GFLOP/s), ~20 ms in the four compiled LSTM loops (their 256 per-step "
+       "products of 32 rows, 4.3 GFLOP, take ~11 ms on 2 threads; the gate math, packing and barriers the rest), "
+       "and ~10 ms of everything else (embedding, head, loss, Adam, the autograd walk). "
+       "PyTorch's fused oneDNN LSTM does the whole step in 42-71 ms.")
 
 
 def lstm_lm(lib):

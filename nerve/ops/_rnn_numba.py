@@ -121,7 +121,7 @@ ONE, HALF = f32(1), f32(0.5)
 @nb.njit(inline="always", **_opts)
 def tanh(x):
     """float32 tanh as a rational minimax approximation (vectorises; nan in, nan out)."""
-    x = C_ if x > C_ else x
+    x = C_ if x > C_ else x     # not min/max: a nan must pass through
     x = -C_ if x < -C_ else x
     x2 = x * x
     p = A0 * x2 + A1

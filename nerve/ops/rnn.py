@@ -71,7 +71,7 @@ def _kernel_parts(X):
     float32 NumPy arrays while nerve's GEMM is the backend."""
     if _rk is None or type(X) is not np.ndarray or X.dtype != np.float32 or not _gemm.fused_ok():
         return 0
-    T, B, G4 = X.shape
+    _, B, G4 = X.shape
     H = G4 // 4
     if PARTS is not None:
         return max(1, min(PARTS, H // 8))
@@ -86,7 +86,8 @@ def _units(H, parts):
 
 
 def _rows_padded(B):
-    return -(-B // _gemm._nb.MR) * _gemm._nb.MR
+    """B rounded up to whole micro-kernel row panels (the packed operands' and product scratch's rows)."""
+    return -(-B // _rk.MR) * _rk.MR
 
 
 def _active(bs, T, B):
@@ -94,6 +95,8 @@ def _active(bs, T, B):
 
 
 def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
+    """_fwd_lstm by the compiled loop on ``parts`` threads; the saved arrays end with ``parts``, which is how
+    _bwd_lstm knows to run _bwd_lstm_kernel (with the same split of the units)."""
     T, B, G4 = X.shape
     H = G4 // 4
     dt = X.dtype
@@ -112,7 +115,7 @@ def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
     Ap = np.zeros((2, R * H), dt)
     G = np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt)
     run_together(_rk.lstm_forward, parts, X, Wf, first, units, S, Cs, Gt, TC, Ap, G, _active(bs, T, B), reverse,
-            _rk.flags(parts))
+                 _rk.flags(parts))
     Y = np.empty((T + 2, B, H), dt)
     Y[:T] = S[:0:-1] if reverse else S[1:]
     if bs is not None:   # finished rows output zeros
@@ -125,6 +128,7 @@ def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
 
 
 def _bwd_lstm_kernel(gY, W, saved, reverse, bs):
+    """_bwd_lstm by the compiled loop, then dW_hh as one GEMM over all steps."""
     S, Cs, Gt, TC, parts = saved
     T, B, G4 = Gt.shape
     H = G4 // 4
@@ -140,8 +144,8 @@ def _bwd_lstm_kernel(gY, W, saved, reverse, bs):
     dc0 = np.empty((B, H), dt)
     gY = np.ascontiguousarray(gY)
     run_together(_rk.lstm_backward, parts, gY, Wb, first, units, Cs, Gt, TC, dX, dh0, dc0, np.zeros((2, R * G4), dt),
-            np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt), np.empty((parts, B, nj), dt),
-            np.empty((parts, B, nj), dt), _active(bs, T, B), reverse, _rk.flags(parts))
+                 np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt), np.empty((parts, B, nj), dt),
+                 np.empty((parts, B, nj), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     dW = _gemm.matmul(dX.reshape(T * B, G4).T, _prev_by_time(S, reverse).reshape(T * B, H))
     return dX, dh0, dc0, dW, None
 
@@ -281,7 +285,7 @@ def _add_step_grad(dh, gY, t, bs):
 
 
 def _bwd_lstm(gY, W, saved, reverse, bs):
-    if len(saved) == 5:
+    if len(saved) == 5:   # saved by _fwd_lstm_kernel
         return _bwd_lstm_kernel(gY, W, saved, reverse, bs)
     Wp = _gemm.pack(W)   # multiplied once per step
     S, Cs, Gt, TC = saved
