@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shlex
 import statistics
 import sys
 import time
@@ -74,4 +75,5 @@ def write_section(name: str, command: str, table: str, notes: str = "") -> None:
 
 
 def cli_command() -> str:
-    return "python " + " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
+    """The command that ran this benchmark, quoted so that it can be pasted back into a shell."""
+    return "python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
