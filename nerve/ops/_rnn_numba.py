@@ -209,6 +209,12 @@ def _raw(a):
     return nb.carray(_as_ptr(a.ctypes.data), a.shape)
 
 
+@nb.njit(inline="always", **_opts)
+def _part(units, first, p):
+    """Part p's first unit, its number of units and its number of B panels."""
+    return units[p], units[p + 1] - units[p], first[p + 1] - first[p]
+
+
 # ---------------------------------------------------------------------------------------- forward
 # The element-wise passes are loops over one or two arrays each: with more, LLVM needs too many
 # run-time overlap checks to vectorise and falls back to scalar code (measured 3x slower).
@@ -248,13 +254,10 @@ def lstm_forward(X, Wf, first, units, S, Cs, Gt, TC, Ap, G, bs, reverse, flags, 
     Gt (T, B, 4H): activated gates; TC (T, B, H): tanh(c); Ap (2, flat): the packed h operand, two
     buffers; G (parts, rows, ldc): product scratch; bs (T,): active rows per step.
     """
-    parts = len(units) - 1
-    p = lo
+    parts, p = len(units) - 1, lo
     T, B, G4 = X.shape
     H = G4 // 4
-    u0 = units[p]
-    nj = units[p + 1] - u0
-    npan = first[p + 1] - first[p]
+    u0, nj, npan = _part(units, first, p)
     X, S, Cs, Gt, TC, Ap = _raw(X), _raw(S), _raw(Cs), _raw(Gt), _raw(TC), _raw(Ap)
     Gp = _raw(G[p])
     ldc = Gp.shape[1]
@@ -312,13 +315,10 @@ def lstm_backward(gY, Wb, first, units, Cs, Gt, TC, dX, dh_out, dc_out, Dp, G, d
     Dp (2, flat): the packed dz operand; dh, dc (parts, B, nj_max): running state gradients;
     dh_out, dc_out (B, H): the gradients of h0 and c0.
     """
-    parts = len(units) - 1
-    p = lo
+    parts, p = len(units) - 1, lo
     T, B, G4 = dX.shape
     H = G4 // 4
-    u0 = units[p]
-    nj = units[p + 1] - u0
-    npan = first[p + 1] - first[p]
+    u0, nj, npan = _part(units, first, p)
     gY, Cs, Gt, TC, dX, Dp = _raw(gY), _raw(Cs), _raw(Gt), _raw(TC), _raw(dX), _raw(Dp)
     Gp = _raw(G[p])
     ldc = Gp.shape[1]

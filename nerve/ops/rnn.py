@@ -94,6 +94,15 @@ def _active(bs, T, B):
     return np.full(T, B, np.int64) if bs is None else np.ascontiguousarray(bs, np.int64)
 
 
+def _lstm_buffers(T, B, H, h0, c0, dt):
+    """What an LSTM forward saves: h and c by step (from h0, c0), the activated gates, tanh(c)."""
+    S = np.empty((T + 1, B, H), dt)
+    Cs = np.empty((T + 1, B, H), dt)
+    S[0] = h0
+    Cs[0] = c0
+    return S, Cs, np.empty((T, B, 4 * H), dt), np.empty((T, B, H), dt)
+
+
 def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
     """_fwd_lstm by the compiled loop on ``parts`` threads; the saved arrays end with ``parts``, which is how
     _bwd_lstm knows to run _bwd_lstm_kernel (with the same split of the units)."""
@@ -105,12 +114,7 @@ def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
     cols, first = _rk.panel_columns(H, units, 4)
     Wf = np.empty((first[-1], H, _rk.NR), dt)
     _rk.pack_panels((W * s[:, None]).T, cols, Wf)
-    S = np.empty((T + 1, B, H), dt)
-    Cs = np.empty((T + 1, B, H), dt)
-    Gt = np.empty((T, B, G4), dt)
-    TC = np.empty((T, B, H), dt)
-    S[0] = h0
-    Cs[0] = c0
+    S, Cs, Gt, TC = _lstm_buffers(T, B, H, h0, c0, dt)
     R = _rows_padded(B)
     Ap = np.zeros((2, R * H), dt)
     G = np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt)
@@ -174,12 +178,7 @@ def _fwd_lstm(X, W, h0, c0, reverse, bs):
     s, b, _ = _lstm_consts(H, dt)
     Xs = X * s
     WsT = _gemm.pack((W * s[:, None]).T)
-    S = np.empty((T + 1, B, H), dt)
-    Cs = np.empty((T + 1, B, H), dt)
-    Gt = np.empty((T, B, G4), dt)
-    TC = np.empty((T, B, H), dt)
-    S[0] = h0
-    Cs[0] = c0
+    S, Cs, Gt, TC = _lstm_buffers(T, B, H, h0, c0, dt)
     Y = np.empty((T + 2, B, H), dt)
     tmp = np.empty((B, H), dt)
     for k, t in enumerate(_order(T, reverse)):
