@@ -1,26 +1,33 @@
-"""The LSTM recurrence of one layer and direction as one compiled loop over time, on 1-N threads.
+"""An LSTM layer (one direction) as one compiled loop over time, on 1-N threads.
 
-Used by ``rnn.py`` for float32 NumPy arrays while nerve's GEMM is the chosen backend (the per-step
-products call its micro-kernel, ``_gemm_numba._micro``). Per time step the NumPy loop ran a
-``h @ W^T`` product on one core (~100 us for 32 x 256 x 1024) and ~10 element-wise passes over the
-gates (~70 us); here each thread owns a slice of the hidden units and does, per step:
+Used by ``rnn.lstm_layer`` for float32 NumPy arrays while nerve's GEMM is the chosen backend (the
+per-step products call its micro-kernel, ``_gemm_numba._micro``). The states are kept transposed,
+batch along the rows (h^T: H x Bn, the batch padded to Bn, a multiple of NR), so that each step's
+product is ``gates^T = [W_hh | W_ih | b] @ [h^T; x_t^T; 1]``: the packed weights are the left
+operand (packed once per call) and the transposed states, as they lie, the right one. No operand is
+packed per step, the batch of 32 fills one micro-kernel panel exactly (the row layout padded it to
+36), and the input projection and bias come with the recurrent product instead of a separate GEMM
+and an (T, B, 4H) array written and read back.
 
-    forward:  its gate columns of ``h_k @ W^T`` (4 x its units), the gate math for its units,
-              and its units of ``h_{k+1}`` into the shared packed operand of the next product;
-    backward: the gate gradients of its units (into ``dX`` and the shared packed ``dz``), then its
-              units of ``dh = dz @ W``, which only it reads at the next step;
+Each thread owns a slice of the hidden units and, per step,
+
+    forward:  computes its gate rows (4 x its units) of the product, the gate math for its units
+              (the activated gates, c, tanh(c), its rows of the next h^T), its units of the output
+              h, and its share of the next step's x_t^T;
+    backward: the gate gradients of its units (dz^T, the next product's right operand; also into
+              dZ (4H, T B) for the weight gradients, and summed for the bias), then its rows of
+              ``[dh^T; dx_t^T] = [W_hh^T; W_ih^T] @ dz^T``: its units of dh and its share of dx;
 
 then waits at a barrier for the others (threads spin on per-thread counters: a pool wake-up costs
 more than a step). One barrier per step: each thread's next step reads every thread's output.
+The weight gradients are then two GEMMs over all steps (rnn.py).
 
 The gate math uses a rational tanh (Eigen's and XLA's float32 minimax 13/6, a few ulp) that
 compiles to vector code; the sigmoid gates are ``0.5 tanh(x / 2) + 0.5`` with the 1/2 folded into
-the recurrent weights by the caller (rnn._lstm_consts). nan passes through.
+their packed weight rows. nan passes through.
 
-Layouts. Part p owns units ``units[p]:units[p + 1]`` (nj of them). Forward B operand ``Wf``: per part,
-NR-column panels ``[k][NR]`` (k = 0..H-1) of W^T's columns ``i | f | g | o`` for its units, padded to
-whole panels. Backward B operand ``Wb``: per part, panels ``[k][NR]`` (k = 0..4H-1) of W's columns
-for its units. The packed left operands (h by unit, dz by gate column) are ``[row panel][k][MR]``.
+Gate rows: the per-step gate blocks (Gt, Dz) hold part 0's rows, then part 1's, ...; a part's rows
+are gate by gate (i, f, g, o), its units in order (``gate_rows`` maps them to W's rows).
 """
 from __future__ import annotations
 
@@ -143,62 +150,78 @@ def tanh_array(x, out):
         out[i] = tanh(x[i])
 
 
-# ---------------------------------------------------------------------------------------- packing
-def panel_columns(H, units, gates):
-    """For each part, its columns of the B operand (``gates`` blocks of H columns) in panel order:
-    ``gate * H + unit`` for its units, gate by gate, then -1 (zero) up to whole NR-column panels.
-    Returns (the column indices, the first panel of each part)."""
-    cols, first = [], [0]
+# ---------------------------------------------------------------------------------------- operands
+def gate_rows(H, units):
+    """The gate row (``q * H + unit``) of each row of the per-step gate blocks, whose rows are part by part
+    (part p's block starts at row 4 units[p]), gate by gate within a part, its units in order."""
+    rows = []
     for p in range(len(units) - 1):
-        own = [q * H + u for q in range(gates) for u in range(units[p], units[p + 1])]
-        own += [-1] * (-len(own) % NR)
-        cols += own
-        first.append(first[-1] + len(own) // NR)
-    return np.array(cols, np.int64), np.array(first, np.int64)
+        rows += [q * H + u for q in range(4) for u in range(units[p], units[p + 1])]
+    return np.array(rows, np.int64)
 
 
 @nb.njit(**_opts)
-def pack_panels(B, cols, out):
-    """``out[jp, k, j] = B[k, cols[jp * NR + j]]`` (0 where the column is -1): B's chosen columns as panels."""
-    K = B.shape[0]
-    if B.strides[1] <= B.strides[0]:   # rows contiguous: along them
-        for jp in range(out.shape[0]):
-            for k in range(K):
-                row = out[jp, k]
-                for j in range(NR):
-                    c = cols[jp * NR + j]
-                    row[j] = B[k, c] if c >= 0 else 0.0
-    else:   # a transposed view: down its contiguous columns
-        for jp in range(out.shape[0]):
-            for j in range(NR):
-                c = cols[jp * NR + j]
-                for k in range(K):
-                    out[jp, k, j] = B[k, c] if c >= 0 else 0.0
+def _pack_forward(Wh, Wi, bias, scale, u0, nj, A):
+    """A (panels, H + I + 1, MR): this part's gate rows (gate by gate, its units in order) of
+    ``[W_hh | W_ih | bias]`` times ``scale`` (per gate row) as MR-row panels; rows past 4 nj are zero."""
+    H, I = Wh.shape[1], Wi.shape[1]
+    rows = np.empty(MR, np.int64)
+    for ip in range(A.shape[0]):
+        for rr in range(MR):
+            r = ip * MR + rr
+            rows[rr] = (r // nj) * H + u0 + r % nj if r < 4 * nj else -1
+        for k in range(H + I + 1):
+            dst = A[ip, k]
+            for rr in range(MR):
+                g = rows[rr]
+                if g < 0:
+                    dst[rr] = 0.0
+                elif k < H:
+                    dst[rr] = Wh[g, k] * scale[g]
+                elif k < H + I:
+                    dst[rr] = Wi[g, k - H] * scale[g]
+                else:
+                    dst[rr] = bias[g] * scale[g]
 
 
 @nb.njit(**_opts)
-def _pack_row(row, col0, ncol, b, K, Ap):
-    """Columns ``col0:col0+ncol`` of row ``b`` (just computed, in L1) into the packed operand Ap (flat,
-    ``[row panel][k][MR]``). Row by row right after the gate math: packing whole (B, 4H) blocks after
-    the fact read 12 rows 16 KiB apart per k, ~1 ns an element."""
-    base = (b // MR) * K * MR + b % MR
-    for j in range(col0, col0 + ncol):
-        Ap[base + j * MR] = row[j]
+def _pack_backward(Wh, Wi, u0, nj, i0, nx, grows, A):
+    """A (panels, 4H, MR): rows ``W_hh^T[this part's units]`` then ``W_ih^T[its input features i0:i0+nx]`` as
+    MR-row panels, over k = the per-step gate rows (``grows``: their row in W); rows past nj + nx are zero."""
+    for ip in range(A.shape[0]):
+        for k in range(grows.size):
+            wh, wi, dst = Wh[grows[k]], Wi[grows[k]], A[ip, k]
+            for rr in range(MR):
+                r = ip * MR + rr
+                dst[rr] = wh[u0 + r] if r < nj else (wi[i0 + r - nj] if r < nj + nx else 0.0)
 
 
 @nb.njit(**_opts)
-def _product(K, a_addr, w_addr, p0, npan, rows, c_addr, ldc):
-    """``C[0:rows_padded, 0:npan*NR] = A @ Wpanels[p0:p0+npan]``: A packed ``[row panel][K][MR]`` at
-    ``a_addr``, the B panels ``[K][NR]`` at ``w_addr``, C with rows ``ldc`` floats apart."""
-    rp = (rows + MR - 1) // MR
-    for k0 in range(0, K, KC):
-        kc = min(KC, K - k0)
+def _panels(A, npan, K, b_addr, ldb, ncols, C, c0, rows, ldc, tile):
+    """``C[c0 + r ldc + j] = sum_k A[r // MR, k, r % MR] B[k, j]`` for r < rows, j < ncols (a multiple of NR;
+    B's rows ldb floats apart at ``b_addr``). A: contiguous (npan, K, MR) panels; a last partial panel goes
+    through ``tile`` (MR rows ldc apart). k in near-equal blocks of at most KC: a block of B stays in L1."""
+    nch = (K + KC - 1) // KC
+    kcs = (K + nch - 1) // nch
+    full = rows // MR
+    a_addr, c_addr, t_addr = A.ctypes.data, C.ctypes.data + c0 * 4, tile.ctypes.data
+    for k0 in range(0, K, kcs):
+        kc = min(kcs, K - k0)
         beta = 0 if k0 == 0 else 1
-        for jp in range(npan):
-            bp = _as_ptr(w_addr + ((p0 + jp) * K * NR + k0 * NR) * 4)
-            for ip in range(rp):
-                _micro(kc, _as_ptr(a_addr + (ip * K * MR + k0 * MR) * 4), bp, NR,
-                       _as_ptr(c_addr + (ip * MR * ldc + jp * NR) * 4), ldc, beta)
+        for jp in range(ncols // NR):
+            bp = _as_ptr(b_addr + (k0 * ldb + jp * NR) * 4)
+            for ip in range(npan):
+                ap = _as_ptr(a_addr + (ip * K + k0) * MR * 4)
+                if ip < full:
+                    _micro(kc, ap, bp, ldb, _as_ptr(c_addr + (ip * MR * ldc + jp * NR) * 4), ldc, beta)
+                else:
+                    _micro(kc, ap, bp, ldb, _as_ptr(t_addr + jp * NR * 4), ldc, beta)
+    if full < npan:
+        r0 = full * MR
+        for r in range(rows - r0):
+            src, dst = tile[r * ldc:r * ldc + ncols], C[c0 + (r0 + r) * ldc:c0 + (r0 + r) * ldc + ncols]
+            for j in range(ncols):
+                dst[j] = src[j]
 
 
 @nb.njit(inline="always", **_opts)
@@ -210,143 +233,180 @@ def _raw(a):
 
 
 @nb.njit(inline="always", **_opts)
-def _part(units, first, p):
-    """Part p's first unit, its number of units and its number of B panels."""
-    return units[p], units[p + 1] - units[p], first[p + 1] - first[p]
+def _flat(a):
+    """``a`` (C-contiguous float32) as a flat reference-free array (see _raw)."""
+    return nb.carray(_as_ptr(a.ctypes.data), a.size)
 
 
 # ---------------------------------------------------------------------------------------- forward
-# The element-wise passes are loops over one or two arrays each: with more, LLVM needs too many
-# run-time overlap checks to vectorise and falls back to scalar code (measured 3x slower).
+# The element-wise passes run over flat views from index 0 (an index Numba cannot prove non-negative
+# gets a wrap-around select that keeps LLVM from vectorising: measured 5x slower), one or two arrays
+# read per pass where possible, over UB units (UB x Bn floats per array, in L1) at a time.
+UB = 16
+
+
 @nb.njit(fastmath={"contract"}, **_opts)
-def _gates(gr, xr, ar, cp, cn, tr, hn, u0, nj, H):
-    """One batch row of the gates of units u0:u0+nj: gr (4 nj: the product, by gate) plus the input
-    projection xr (4H) becomes the activated gates, copied to ar (4H); then c (cn), tanh(c) (tr) and
-    h (hn) from the previous c (cp)."""
-    # every loop runs over views from index 0: an index Numba cannot prove non-negative gets a
-    # wrap-around select that keeps LLVM from vectorising (measured 5x slower)
-    for q in range(4):
-        g, x, a = gr[q * nj:(q + 1) * nj], xr[q * H + u0:q * H + u0 + nj], ar[q * H + u0:q * H + u0 + nj]
-        if q == 2:
-            for jj in range(nj):
-                g[jj] = tanh(g[jj] + x[jj])
-        else:   # sigmoid(z) = 0.5 tanh(z / 2) + 0.5 (the product's weights come halved)
-            for jj in range(nj):
-                g[jj] = tanh(g[jj] + x[jj] * HALF) * HALF + HALF
-        for jj in range(nj):
-            a[jj] = g[jj]
-    i, f, gg, o = gr[:nj], gr[nj:2 * nj], gr[2 * nj:3 * nj], gr[3 * nj:4 * nj]
-    c, cprev, tc, h = cn[u0:u0 + nj], cp[u0:u0 + nj], tr[u0:u0 + nj], hn[u0:u0 + nj]
-    for jj in range(nj):
-        c[jj] = f[jj] * cprev[jj] + i[jj] * gg[jj]
-    for jj in range(nj):
-        tc[jj] = tanh(c[jj])
-    for jj in range(nj):
-        h[jj] = o[jj] * tc[jj]
+def _gates(gi, gf, gg, go, cp, c, tc, h, n):
+    """n elements of the gate blocks: the products (gi, gf, gg, go; sigmoid rows halved) become the
+    activated gates in place; then c from the previous c (cp), tanh(c) (tc) and h."""
+    for j in range(n):   # sigmoid(z) = 0.5 tanh(z / 2) + 0.5
+        gi[j] = tanh(gi[j]) * HALF + HALF
+    for j in range(n):
+        gf[j] = tanh(gf[j]) * HALF + HALF
+    for j in range(n):
+        gg[j] = tanh(gg[j])
+    for j in range(n):
+        go[j] = tanh(go[j]) * HALF + HALF
+    for j in range(n):
+        c[j] = gf[j] * cp[j] + gi[j] * gg[j]
+    for j in range(n):
+        tc[j] = tanh(c[j])
+    for j in range(n):
+        h[j] = go[j] * tc[j]
 
 
 @nb.njit(**_opts)
-def lstm_forward(X, Wf, first, units, S, Cs, Gt, TC, Ap, G, bs, reverse, flags, lo, hi):
-    """The forward recurrence for part ``lo`` (``hi == lo + 1``; one part does all with one thread).
+def _x_rows(x, t, i0, nx, Bop, row0, Bn):
+    """Input features ``i0:i0+nx`` of ``x[t]`` transposed into rows ``row0 + i`` of the flat operand Bop."""
+    B = x.shape[1]
+    for i in range(nx):
+        dst = Bop[(row0 + i) * Bn:(row0 + i) * Bn + B]
+        for b in range(B):
+            dst[b] = x[t, b, i0 + i]
 
-    X (T, B, 4H): input projection; Wf: the recurrent weight, halved for the sigmoid gates (module doc);
-    S, Cs (T + 1, B, H): states, [0] given;
-    Gt (T, B, 4H): activated gates; TC (T, B, H): tanh(c); Ap (2, flat): the packed h operand, two
-    buffers; G (parts, rows, ldc): product scratch; bs (T,): active rows per step.
+
+@nb.njit(fastmath={"contract"}, **_opts)
+def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, Z, Cs, Gt, TC, Bop, tile, bs, reverse, flags, lo, hi):
+    """The forward recurrence of one layer and direction for part ``lo`` (``hi == lo + 1``).
+
+    x (T, B, I): the input; Wh, Wi, bias: the weights; scale: per gate row (the sigmoid rows' 1/2);
+    Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); Z (T + 1, B, H): h by time (the
+    caller sets h0 at Z[T] (reverse) or Z[0]); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
+    activated gates by step (rows: gate_rows); TC (T, H, Bn): tanh(c)^T; Bop (2, H + I + 1, Bn): the
+    product's right operand ``[h^T; x_t^T; 1]``, two buffers, [0]'s h^T and both ones rows given;
+    tile (parts, MR Bn): scratch; bs (T,): active rows by time; flags: barrier counters.
     """
     parts, p = len(units) - 1, lo
-    T, B, G4 = X.shape
-    H = G4 // 4
-    u0, nj, npan = _part(units, first, p)
-    X, S, Cs, Gt, TC, Ap = _raw(X), _raw(S), _raw(Cs), _raw(Gt), _raw(TC), _raw(Ap)
-    Gp = _raw(G[p])
-    ldc = Gp.shape[1]
-    for b in range(B):
-        _pack_row(S[0, b], u0, nj, b, H, Ap[0])
+    T, B, I = x.shape
+    H, Bn = Cs.shape[1], Cs.shape[2]
+    K = H + I + 1
+    u0, nj, i0, nx = units[p], units[p + 1] - units[p], xlo[p], xlo[p + 1] - xlo[p]
+    rows = 4 * nj
+    npan = (rows + MR - 1) // MR
+    HB, GB, KB = H * Bn, 4 * H * Bn, K * Bn
+    x, Z, A = _raw(x), _raw(Z), _raw(Af[p])
+    Cs1, Gt1, TC1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(TC), _flat(Bop), _flat(tile[p])
+    _pack_forward(Wh, Wi, bias, scale, u0, nj, A)
+    _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn)
     _barrier(flags, p, parts, 1)
     for k in range(T):
         t = T - 1 - k if reverse else k
         m = bs[t]
-        _product(H, Ap[k % 2].ctypes.data, Wf.ctypes.data, first[p], npan, B, Gp.ctypes.data, ldc)
-        An = Ap[(k + 1) % 2]
+        cur, nxt = (k % 2) * KB, ((k + 1) % 2) * KB
+        g0 = k * GB + 4 * u0 * Bn
+        _panels(A, npan, K, Bop.ctypes.data + cur * 4, Bn, Bn, Gt1, g0, rows, Bn, tl)
+        for ua in range(0, nj, UB):
+            n = min(UB, nj - ua) * Bn
+            o = g0 + ua * Bn
+            s = (u0 + ua) * Bn
+            _gates(Gt1[o:o + n], Gt1[o + nj * Bn:o + nj * Bn + n], Gt1[o + 2 * nj * Bn:o + 2 * nj * Bn + n],
+                   Gt1[o + 3 * nj * Bn:o + 3 * nj * Bn + n], Cs1[k * HB + s:k * HB + s + n],
+                   Cs1[(k + 1) * HB + s:(k + 1) * HB + s + n], TC1[k * HB + s:k * HB + s + n],
+                   Bop1[nxt + s:nxt + s + n], n)
+        if m < B:   # finished rows keep their state
+            for u in range(u0, u0 + nj):
+                for b in range(m, B):
+                    Cs1[(k + 1) * HB + u * Bn + b] = Cs1[k * HB + u * Bn + b]
+                    Bop1[nxt + u * Bn + b] = Bop1[cur + u * Bn + b]
+        zr = Z[t if reverse else t + 1]
         for b in range(B):
-            if b < m:
-                _gates(Gp[b], X[t, b], Gt[k, b], Cs[k, b], Cs[k + 1, b], TC[k, b], S[k + 1, b], u0, nj, H)
-            else:
-                S[k + 1, b, u0:u0 + nj] = S[k, b, u0:u0 + nj]
-                Cs[k + 1, b, u0:u0 + nj] = Cs[k, b, u0:u0 + nj]
-            _pack_row(S[k + 1, b], u0, nj, b, H, An)
+            for u in range(u0, u0 + nj):
+                zr[b, u] = Bop1[nxt + u * Bn + b]
+        if k + 1 < T:
+            _x_rows(x, T - 2 - k if reverse else k + 1, i0, nx, Bop1[nxt:], H + i0, Bn)
         _barrier(flags, p, parts, k + 2)
 
 
 # ---------------------------------------------------------------------------------------- backward
 @nb.njit(fastmath={"contract"}, **_opts)
-def _gate_grads(yr, ar, tr, cr, dhr, dcr, dzr, u0, nj, H):
-    """One batch row of the gate gradients of units u0:u0+nj (dzr, 4H) from dh (dhr, nj: becomes
-    dh + this step's output gradient yr) and dc (dcr, nj: becomes the gradient of the previous c).
-    Loops over views from index 0, as in _gates."""
-    dh, dc, y, tc, cprev = dhr[:nj], dcr[:nj], yr[u0:u0 + nj], tr[u0:u0 + nj], cr[u0:u0 + nj]
-    i, f, g, o = ar[u0:u0 + nj], ar[H + u0:H + u0 + nj], ar[2 * H + u0:2 * H + u0 + nj], ar[3 * H + u0:3 * H + u0 + nj]
-    di, df = dzr[u0:u0 + nj], dzr[H + u0:H + u0 + nj]
-    dg, do = dzr[2 * H + u0:2 * H + u0 + nj], dzr[3 * H + u0:3 * H + u0 + nj]
-    for jj in range(nj):
-        dh[jj] += y[jj]
-    for jj in range(nj):   # dc += dh o (1 - tanh(c)^2)
-        dc[jj] += dh[jj] * o[jj] * (ONE - tc[jj] * tc[jj])
-    for jj in range(nj):   # o: dh tanh(c) o (1 - o)
-        do[jj] = dh[jj] * tc[jj] * (ONE - o[jj]) * o[jj]
-    for jj in range(nj):   # i: dc g i (1 - i)
-        di[jj] = dc[jj] * g[jj] * (ONE - i[jj]) * i[jj]
-    for jj in range(nj):   # f: dc c_prev f (1 - f)
-        df[jj] = dc[jj] * cprev[jj] * (ONE - f[jj]) * f[jj]
-    for jj in range(nj):   # g: dc i (1 - g^2)
-        dg[jj] = dc[jj] * i[jj] * (ONE - g[jj]) * (ONE + g[jj])
-    for jj in range(nj):
-        dc[jj] *= f[jj]
+def _gate_grads(ai, af, ag, ao, tc, cp, dh, dc, di, df, dg, do, n):
+    """n elements: the gate gradients (di, df, dg, do) from the activated gates, tanh(c), the previous c
+    and the state gradients dh, dc; dc becomes the previous c's gradient."""
+    for j in range(n):   # dc += dh o (1 - tanh(c)^2)
+        dc[j] += dh[j] * ao[j] * (ONE - tc[j] * tc[j])
+    for j in range(n):   # o: dh tanh(c) o (1 - o)
+        do[j] = dh[j] * tc[j] * (ONE - ao[j]) * ao[j]
+    for j in range(n):   # i: dc g i (1 - i)
+        di[j] = dc[j] * ag[j] * (ONE - ai[j]) * ai[j]
+    for j in range(n):   # f: dc c_prev f (1 - f)
+        df[j] = dc[j] * cp[j] * (ONE - af[j]) * af[j]
+    for j in range(n):   # g: dc i (1 - g^2)
+        dg[j] = dc[j] * ai[j] * (ONE - ag[j]) * (ONE + ag[j])
+    for j in range(n):
+        dc[j] *= af[j]
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_backward(gY, Wb, first, units, Cs, Gt, TC, dX, dh_out, dc_out, Dp, G, dh, dc, bs, reverse, flags,
-                  lo, hi):
+def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, dZ, DB, dH, dC, Dz, Cb, tile, bs, reverse,
+                  flags, lo, hi):
     """Backpropagation through time for part ``lo`` (see lstm_forward; ``hi == lo + 1``).
 
-    gY (T + 2, B, H): output gradients, then the final h's and c's; dX (T, B, 4H): gradients of the
-    gates' pre-activations; Cs, Gt, TC: saved by lstm_forward; Wb: W's columns as panels (module doc);
-    Dp (2, flat): the packed dz operand; dh, dc (parts, B, nj_max): running state gradients;
-    dh_out, dc_out (B, H): the gradients of h0 and c0.
+    gY (T + 2, B, H): output gradients, then the final h's and c's; Wh, Wi: the weights; Ab: scratch for
+    each part's packed rows (_pack_backward); grows: the gate rows' row in W (gate_rows);
+    dX (T, B, I): the input's gradient (features xlo[p]:xlo[p + 1] by part p); dZ (4H, T B): the gate
+    pre-activations' gradients, W's row order, column t B + b; DB (4H, Bn): their sums over steps (rows as
+    Gt); dH, dC (H, Bn): the running state gradients (given: the final states'); Dz (2, 4H, Bn): the
+    per-step gate gradients, rows as Gt (the product's right operand); Cb, tile (parts, ...): scratch.
     """
     parts, p = len(units) - 1, lo
-    T, B, G4 = dX.shape
-    H = G4 // 4
-    u0, nj, npan = _part(units, first, p)
-    gY, Cs, Gt, TC, dX, Dp = _raw(gY), _raw(Cs), _raw(Gt), _raw(TC), _raw(dX), _raw(Dp)
-    Gp = _raw(G[p])
-    ldc = Gp.shape[1]
-    dhp, dcp = _raw(dh[p]), _raw(dc[p])
-    for b in range(B):
-        for jj in range(nj):
-            dhp[b, jj] = gY[T, b, u0 + jj]
-            dcp[b, jj] = gY[T + 1, b, u0 + jj]
+    T, B, H = gY.shape[0] - 2, gY.shape[1], gY.shape[2]
+    Bn = Cs.shape[2]
+    G4 = 4 * H
+    u0, nj, i0, nx = units[p], units[p + 1] - units[p], xlo[p], xlo[p + 1] - xlo[p]
+    rows = nj + nx
+    npan = (rows + MR - 1) // MR
+    HB, GB, nB = H * Bn, G4 * Bn, nj * Bn
+    gY, dX, dZ, A = _raw(gY), _raw(dX), _raw(dZ), _raw(Ab[p])
+    Cs1, Gt1, TC1, Dz1, DB1, dH1, dC1 = _flat(Cs), _flat(Gt), _flat(TC), _flat(Dz), _flat(DB), _flat(dH), _flat(dC)
+    C1, tl = _flat(Cb[p]), _flat(tile[p])
+    _pack_backward(Wh, Wi, u0, nj, i0, nx, grows, A)
     for k in range(T - 1, -1, -1):
         t = T - 1 - k if reverse else k
         m = bs[t]
-        Dk = Dp[k % 2]
-        for b in range(B):
-            dzr = dX[t, b]
-            if b < m:
-                _gate_grads(gY[t, b], Gt[k, b], TC[k, b], Cs[k, b], dhp[b], dcp[b], dzr, u0, nj, H)
-            else:
+        d0 = (k % 2) * GB + 4 * u0 * Bn
+        g0 = k * GB + 4 * u0 * Bn
+        s0 = u0 * Bn
+        for b in range(m):   # this step's output gradient
+            for u in range(nj):
+                dH1[s0 + u * Bn + b] += gY[t, b, u0 + u]
+        blocks = nj if m < B else (nj + UB - 1) // UB
+        for ub in range(blocks):   # row by row over the running columns when some have finished
+            o = ub * Bn if m < B else ub * UB * Bn
+            n = m if m < B else min(UB, nj - ub * UB) * Bn
+            _gate_grads(Gt1[g0 + o:g0 + o + n], Gt1[g0 + nB + o:g0 + nB + o + n],
+                        Gt1[g0 + 2 * nB + o:g0 + 2 * nB + o + n], Gt1[g0 + 3 * nB + o:g0 + 3 * nB + o + n],
+                        TC1[k * HB + s0 + o:k * HB + s0 + o + n], Cs1[k * HB + s0 + o:k * HB + s0 + o + n],
+                        dH1[s0 + o:s0 + o + n], dC1[s0 + o:s0 + o + n], Dz1[d0 + o:d0 + o + n],
+                        Dz1[d0 + nB + o:d0 + nB + o + n], Dz1[d0 + 2 * nB + o:d0 + 2 * nB + o + n],
+                        Dz1[d0 + 3 * nB + o:d0 + 3 * nB + o + n], n)
+            if m < B:
                 for q in range(4):
-                    dzr[q * H + u0:q * H + u0 + nj] = 0.0
-            for q in range(4):
-                _pack_row(dzr, q * H + u0, nj, b, G4, Dk)
+                    z = Dz1[d0 + q * nB + o:d0 + q * nB + o + Bn]
+                    for b in range(m, Bn):
+                        z[b] = 0.0
+        db, dz = DB1[4 * s0:4 * s0 + 4 * nB], Dz1[d0:d0 + 4 * nB]
+        for j in range(4 * nB):
+            db[j] += dz[j]
+        for r in range(4 * nj):   # into dZ for the weight gradients
+            src, dst = Dz1[d0 + r * Bn:d0 + r * Bn + B], dZ[grows[4 * u0 + r], t * B:t * B + B]
+            for b in range(B):
+                dst[b] = src[b]
         _barrier(flags, p, parts, T - k)
-        _product(G4, Dk.ctypes.data, Wb.ctypes.data, first[p], npan, B, Gp.ctypes.data, ldc)
-        for b in range(m):
-            gr, dhr = Gp[b], dhp[b]
-            for jj in range(nj):
-                dhr[jj] = gr[jj]
-    for b in range(B):
-        for jj in range(nj):
-            dh_out[b, u0 + jj] = dhp[b, jj]
-            dc_out[b, u0 + jj] = dcp[b, jj]
+        _panels(A, npan, G4, Dz.ctypes.data + (k % 2) * GB * 4, Bn, Bn, C1, 0, rows, Bn, tl)
+        for u in range(nj):   # dh of the previous step (finished rows pass theirs through)
+            src, dst = C1[u * Bn:u * Bn + m], dH1[s0 + u * Bn:s0 + u * Bn + m]
+            for b in range(m):
+                dst[b] = src[b]
+        for b in range(B):    # dx at time t
+            for i in range(nx):
+                dX[t, b, i0 + i] = C1[(nj + i) * Bn + b]

@@ -7,6 +7,10 @@ buffer and a few in-place elementwise passes per step, saving the activated gate
 As a chain of per-step nerve ops the same work recorded about twenty nodes per step, and backward
 walked them one by one (benchmarks/bench_seq_step.py).
 
+``lstm_layer`` is the LSTM's entry point: for float32 NumPy arrays while nerve's GEMM is the backend it
+runs the compiled layer (_rnn_numba: the input projection inside the per-step product, one node with
+the input and the weights as inputs); otherwise ``linear`` and ``rnn_sequence``.
+
 Backward is the usual backpropagation through time. Without ``create_graph`` it runs as a raw-array
 loop too (one ``dz @ W_hh`` GEMM per step, and ``dW_hh`` as one GEMM over all steps at the end). Under
 ``create_graph`` (grad mode on inside backward, the convention of nnops.BatchNormBackward) the states are
@@ -60,22 +64,22 @@ def _lstm_consts(H, dt):
     return s, b, q
 
 
-# ============================================================================ compiled LSTM loop
+# ============================================================================ compiled LSTM layer
 # Below this many multiply-adds per step (B x H x 4H) the recurrence stays on one thread.
 THREAD_MACS = 1 << 21
 PARTS = None   # None: as many parts as threads (tests pin it)
 
 
-def _kernel_parts(X):
-    """How many threads run the compiled LSTM loop (_rnn_numba) for input projection X, 0 for the NumPy loop:
-    float32 NumPy arrays while nerve's GEMM is the backend."""
-    if _rk is None or type(X) is not np.ndarray or X.dtype != np.float32 or not _gemm.fused_ok():
+def _kernel_parts(x, ws):
+    """How many threads run the compiled LSTM layer (_rnn_numba) on input ``x`` with arrays ``ws`` (weights,
+    states), 0 for the NumPy loop: float32 NumPy arrays while nerve's GEMM is the backend."""
+    if _rk is None or any(type(a) is not np.ndarray or a.dtype != np.float32 for a in (x, *ws)) \
+            or not _gemm.fused_ok():
         return 0
-    _, B, G4 = X.shape
-    H = G4 // 4
+    B, H = x.shape[1], ws[1].shape[1]
     if PARTS is not None:
         return max(1, min(PARTS, H // 8))
-    if B * H * G4 < THREAD_MACS:
+    if B * H * 4 * H < THREAD_MACS:
         return 1
     return max(1, min(threads(), H // 32))
 
@@ -85,73 +89,78 @@ def _units(H, parts):
     return np.array([0] + [min(H, (H * p // parts + 4) // 8 * 8) for p in range(1, parts)] + [H], np.int64)
 
 
-def _rows_padded(B):
-    """B rounded up to whole micro-kernel row panels (the packed operands' and product scratch's rows)."""
-    return -(-B // _rk.MR) * _rk.MR
+def _split(n, parts):
+    return np.array([n * p // parts for p in range(parts + 1)], np.int64)
 
 
 def _active(bs, T, B):
     return np.full(T, B, np.int64) if bs is None else np.ascontiguousarray(bs, np.int64)
 
 
-def _lstm_buffers(T, B, H, h0, c0, dt):
-    """What an LSTM forward saves: h and c by step (from h0, c0), the activated gates, tanh(c)."""
-    S = np.empty((T + 1, B, H), dt)
-    Cs = np.empty((T + 1, B, H), dt)
-    S[0] = h0
-    Cs[0] = c0
-    return S, Cs, np.empty((T, B, 4 * H), dt), np.empty((T, B, H), dt)
-
-
-def _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts):
-    """_fwd_lstm by the compiled loop on ``parts`` threads; the saved arrays end with ``parts``, which is how
-    _bwd_lstm knows to run _bwd_lstm_kernel (with the same split of the units)."""
-    T, B, G4 = X.shape
-    H = G4 // 4
-    dt = X.dtype
+def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
+    """One layer and direction by the compiled loop on ``parts`` threads: x (T, B, I) contiguous.
+    Returns Y (T + 2, B, H) as rnn_sequence, and what the backward needs."""
+    T, B, I = x.shape
+    H = Wh.shape[1]
+    dt = x.dtype
+    Bn = -(-B // _rk.NR) * _rk.NR     # the batch padded to whole micro-kernel column panels
+    units = _units(H, parts)
     s, _, _ = _lstm_consts(H, dt)
-    units = _units(H, parts)
-    cols, first = _rk.panel_columns(H, units, 4)
-    Wf = np.empty((first[-1], H, _rk.NR), dt)
-    _rk.pack_panels((W * s[:, None]).T, cols, Wf)
-    S, Cs, Gt, TC = _lstm_buffers(T, B, H, h0, c0, dt)
-    R = _rows_padded(B)
-    Ap = np.zeros((2, R * H), dt)
-    G = np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt)
-    run_together(_rk.lstm_forward, parts, X, Wf, first, units, S, Cs, Gt, TC, Ap, G, _active(bs, T, B), reverse,
-                 _rk.flags(parts))
+    Af = np.empty((parts, -(-4 * int(np.diff(units).max()) // _rk.MR), H + I + 1, _rk.MR), dt)
+    Z = np.empty((T + 1, B, H), dt)
+    Z[T if reverse else 0] = h0
+    Cs = np.empty((T + 1, H, Bn), dt)
+    Cs[0] = 0
+    Cs[0, :, :B] = c0.T
+    Gt = np.empty((T, 4 * H, Bn), dt)
+    TC = np.empty((T, H, Bn), dt)
+    Bop = np.zeros((2, H + I + 1, Bn), dt)
+    Bop[0, :H, :B] = h0.T
+    Bop[:, H + I] = 1
+    bias = np.zeros(4 * H, dt) if bias is None else bias
+    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), Z, Cs, Gt, TC, Bop,
+                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y = np.empty((T + 2, B, H), dt)
-    Y[:T] = S[:0:-1] if reverse else S[1:]
+    Y[:T] = Z[:T] if reverse else Z[1:]
     if bs is not None:   # finished rows output zeros
-        for k in range(T):
-            t = T - 1 - k if reverse else k
+        for t in range(T):
             Y[t, bs[t]:] = 0
-    Y[T] = S[T]
-    Y[T + 1] = Cs[T]
-    return Y, (S, Cs, Gt, TC, parts)
+    Y[T] = Bop[T % 2, :H, :B].T
+    Y[T + 1] = Cs[T, :, :B].T
+    return Y, (Z, Cs, Gt, TC, parts)
 
 
-def _bwd_lstm_kernel(gY, W, saved, reverse, bs):
-    """_bwd_lstm by the compiled loop, then dW_hh as one GEMM over all steps."""
-    S, Cs, Gt, TC, parts = saved
-    T, B, G4 = Gt.shape
-    H = G4 // 4
-    dt = Gt.dtype
+def _bwd_lstm_layer(gY, x, Wi, Wh, saved, reverse, bs, need_dx):
+    """The backward of _fwd_lstm_layer: (dx, dh0, dc0, dW_ih, dW_hh, db); dW as GEMMs over all steps."""
+    Z, Cs, Gt, TC, parts = saved
+    T, B, I = x.shape
+    H = Wh.shape[1]
+    G4 = 4 * H
+    Bn = Cs.shape[2]
+    dt = x.dtype
     units = _units(H, parts)
-    cols, first = _rk.panel_columns(H, units, 1)
-    Wb = np.empty((first[-1], G4, _rk.NR), dt)
-    _rk.pack_panels(W, cols, Wb)
-    R = _rows_padded(B)
-    nj = int(np.diff(units).max())
-    dX = np.empty((T, B, G4), dt)
-    dh0 = np.empty((B, H), dt)
-    dc0 = np.empty((B, H), dt)
-    gY = np.ascontiguousarray(gY)
-    run_together(_rk.lstm_backward, parts, gY, Wb, first, units, Cs, Gt, TC, dX, dh0, dc0, np.zeros((2, R * G4), dt),
-                 np.empty((parts, R, int(np.diff(first).max()) * _rk.NR), dt), np.empty((parts, B, nj), dt),
-                 np.empty((parts, B, nj), dt), _active(bs, T, B), reverse, _rk.flags(parts))
-    dW = _gemm.matmul(dX.reshape(T * B, G4).T, _prev_by_time(S, reverse).reshape(T * B, H))
-    return dX, dh0, dc0, dW, None
+    xlo = _split(I, parts) if need_dx else np.zeros(parts + 1, np.int64)
+    grows = _rk.gate_rows(H, units)
+    rows = int((np.diff(units) + np.diff(xlo)).max())
+    npan = -(-rows // _rk.MR)
+    Ab = np.empty((parts, npan, G4, _rk.MR), dt)
+    dX = np.empty((T, B, I) if need_dx else (1, 1, 1), dt)
+    dZ = np.empty((G4, T * B), dt)
+    DB = np.zeros((G4, Bn), dt)
+    dH = np.zeros((H, Bn), dt)
+    dC = np.zeros((H, Bn), dt)
+    dH[:, :B] = gY[T].T
+    dC[:, :B] = gY[T + 1].T
+    run_together(_rk.lstm_backward, parts, np.ascontiguousarray(gY), Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX,
+                 dZ, DB, dH, dC, np.zeros((2, G4, Bn), dt), np.empty((parts, npan * _rk.MR * Bn), dt),
+                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
+    prev = Z[1:] if reverse else Z[:-1]   # the state before each time step
+    dWi = _gemm.matmul(dZ, x.reshape(T * B, I))
+    dWh = _gemm.matmul(dZ, prev.reshape(T * B, H))
+    db = np.empty(G4, dt)
+    db[grows] = DB.sum(1)
+    return (dX if need_dx else None), np.ascontiguousarray(dH[:, :B].T), np.ascontiguousarray(dC[:, :B].T), \
+        dWi, dWh, db
 
 
 # ============================================================================ raw forward
@@ -168,10 +177,16 @@ def _packed_step(Y, t, m, h, h_prev, c=None, c_prev=None):
         Y[t] = h
 
 
+def _lstm_buffers(T, B, H, h0, c0, dt):
+    """What an LSTM forward saves: h and c by step (from h0, c0), the activated gates, tanh(c)."""
+    S = np.empty((T + 1, B, H), dt)
+    Cs = np.empty((T + 1, B, H), dt)
+    S[0] = h0
+    Cs[0] = c0
+    return S, Cs, np.empty((T, B, 4 * H), dt), np.empty((T, B, H), dt)
+
+
 def _fwd_lstm(X, W, h0, c0, reverse, bs):
-    parts = _kernel_parts(X)
-    if parts:
-        return _fwd_lstm_kernel(X, W, h0, c0, reverse, bs, parts)
     T, B, G4 = X.shape
     H = G4 // 4
     dt = X.dtype
@@ -284,8 +299,6 @@ def _add_step_grad(dh, gY, t, bs):
 
 
 def _bwd_lstm(gY, W, saved, reverse, bs):
-    if len(saved) == 5:   # saved by _fwd_lstm_kernel
-        return _bwd_lstm_kernel(gY, W, saved, reverse, bs)
     Wp = _gemm.pack(W)   # multiplied once per step
     S, Cs, Gt, TC = saved
     T, B, G4 = Gt.shape
@@ -580,5 +593,64 @@ def rnn_sequence(mode, xproj, w_hh, h0, c0=None, b_hh=None, reverse=False, batch
         n = RnnSequenceBackward(xproj, h0, c0, w_hh, b_hh)
         n.save(xproj, h0, c0, w_hh, b_hh)
         n.mode, n.reverse, n.bs, n.arrays = mode, reverse, batch_sizes, arrays
+        attach(out, n)
+    return out
+
+
+class LstmLayerBackward(Node):
+    """The compiled LSTM layer's node: inputs (x, h0, c0, w_ih, w_hh, b_ih, b_hh)."""
+    __slots__ = ("arrays", "bs", "reverse")
+
+    def apply(self, g):
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh = self.saved_tensors
+        n = self.next
+        if gm.enabled:   # create_graph: the input projection and the recurrence written with nerve ops
+            from .linalg import matmul
+            from .nnops import linear
+            from .shape import transpose
+            T, B, I = x.shape
+            xp = linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
+            dxp, dh, dc, dWh, _ = _composite("LSTM", xp, w_hh, h0, c0, None, g, self.reverse, self.bs)
+            dxp2 = dxp.reshape(T * B, dxp.shape[2])
+            dx = matmul(dxp2, w_ih).reshape(T, B, I)
+            dWi = matmul(transpose(dxp2, 0, 1), x.reshape(T * B, I))
+            db, db2 = (dxp2.sum(0), dxp2.sum(0)) if b_ih is not None else (None, None)
+        else:
+            self.saved_values()
+            xd = np.ascontiguousarray(x._data)
+            Wi, Wh = np.ascontiguousarray(w_ih._data), np.ascontiguousarray(w_hh._data)
+            raw = _bwd_lstm_layer(g._data, xd, Wi, Wh, self.arrays, self.reverse, self.bs,
+                                  n[0] is not None)
+            dx, dh, dc, dWi, dWh, db = (None if a is None else wrap(a) for a in raw)
+            db2 = None if db is None else wrap(db._data.copy())
+        return tuple(v if e is not None else None for v, e in zip((dx, dh, dc, dWi, dWh, db, db2), n))
+
+    def release(self):
+        super().release()
+        self.arrays = None
+
+
+def lstm_layer(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False, batch_sizes=None):
+    """One LSTM layer and direction over a time-major (T, B, I) input: Y as rnn_sequence's (T + 2, B, H).
+
+    float32 NumPy arrays while nerve's GEMM is the backend run the compiled loop (_rnn_numba), which does
+    the input projection step by step with the recurrent product (one node, inputs x, h0, c0 and the
+    weights); otherwise the input projection is one ``linear`` and the recurrence ``rnn_sequence``.
+    """
+    ws = [w_ih._data, w_hh._data, h0._data, c0._data] + [b._data for b in (b_ih, b_hh) if b is not None]
+    parts = _kernel_parts(x._data, ws)
+    if not parts:
+        from .nnops import linear
+        xp = linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        return rnn_sequence("LSTM", xp, w_hh, h0, c0, None, reverse, batch_sizes)
+    xd = np.ascontiguousarray(x._data)
+    bias = None if b_ih is None else b_ih._data + b_hh._data
+    Wi, Wh = np.ascontiguousarray(w_ih._data), np.ascontiguousarray(w_hh._data)
+    Y, arrays = _fwd_lstm_layer(xd, Wi, Wh, bias, h0._data, c0._data, reverse, batch_sizes, parts)
+    out = wrap(Y)
+    if gm.enabled and any(t is not None and t.requires_grad for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)):
+        n = LstmLayerBackward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        n.save(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        n.reverse, n.bs, n.arrays = reverse, batch_sizes, arrays
         attach(out, n)
     return out

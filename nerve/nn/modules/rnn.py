@@ -16,7 +16,7 @@ import numpy as np
 from ... import ops
 from ...autograd.tensor import Tensor
 from ...ops.creation import empty
-from ...ops.rnn import rnn_sequence
+from ...ops.rnn import lstm_layer, rnn_sequence
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -175,10 +175,11 @@ class RNNBase(Module):
                 if mode == "GRU":
                     xp = F.linear(layer_in, w_ih, b_ih)
                     Y = rnn_sequence(mode, xp, w_hh, hx[0][idx], None, b_hh, d == 1, batch_sizes)
+                elif mode == "LSTM":
+                    Y = lstm_layer(layer_in, w_ih, w_hh, b_ih, b_hh, hx[0][idx], hx[1][idx], d == 1, batch_sizes)
                 else:
                     xp = F.linear(layer_in, w_ih, None if b_ih is None else b_ih + b_hh)
-                    Y = rnn_sequence(mode, xp, w_hh, hx[0][idx], hx[1][idx] if mode == "LSTM" else None, None,
-                                     d == 1, batch_sizes)
+                    Y = rnn_sequence(mode, xp, w_hh, hx[0][idx], None, None, d == 1, batch_sizes)
                 outs.append(Y[:T])
                 hn.append(Y[T])
                 if mode == "LSTM":
