@@ -40,7 +40,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._gemm_numba import KC, MR, NR, _as_ptr, _micro
+from ._gemm_numba import KC, MC, MR, NR, _as_ptr, _micro, _pack_b
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 SPINS = 4000      # pause-spins at a barrier before yielding the core to other processes
@@ -266,22 +266,28 @@ def _gates(gi, gf, gg, go, cp, c, tc, h, n):
 
 
 @nb.njit(**_opts)
-def _x_rows(x, t, i0, nx, Bop, row0, Bn):
-    """Input features ``i0:i0+nx`` of ``x[t]`` transposed into rows ``row0 + i`` of the flat operand Bop."""
+def _x_rows(x, t, i0, nx, Bop, row0, Bn, xh):
+    """Input features ``i0:i0+nx`` of ``x[t]`` transposed into rows ``row0 + i`` of the flat operand Bop,
+    and copied into the first columns of ``xh`` (B, I + H)."""
     B = x.shape[1]
     for i in range(nx):
         dst = Bop[(row0 + i) * Bn:(row0 + i) * Bn + B]
         for b in range(B):
             dst[b] = x[t, b, i0 + i]
+    for b in range(B):
+        src, dst = x[t, b, i0:i0 + nx], xh[b, i0:i0 + nx]
+        for i in range(nx):
+            dst[i] = src[i]
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, Z, Cs, Gt, TC, Bop, tile, bs, reverse, flags, lo, hi):
+def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Cs, Gt, TC, Bop, tile, bs, reverse, flags, lo, hi):
     """The forward recurrence of one layer and direction for part ``lo`` (``hi == lo + 1``).
 
     x (T, B, I): the input; Wh, Wi, bias: the weights; scale: per gate row (the sigmoid rows' 1/2);
-    Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); Z (T + 1, B, H): h by time (the
-    caller sets h0 at Z[T] (reverse) or Z[0]); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
+    Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); XH (T + 1, B, I + H): by time
+    (one row later in reverse), x and the state before it: the right operand of the weight gradients
+    (the caller sets h0: XH[T, :, I:] in reverse, else XH[0, :, I:]); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
     activated gates by step (rows: gate_rows); TC (T, H, Bn): tanh(c)^T; Bop (2, H + I + 1, Bn): the
     product's right operand ``[h^T; x_t^T; 1]``, two buffers, [0]'s h^T and both ones rows given;
     tile (parts, MR Bn): scratch; bs (T,): active rows by time; flags: barrier counters.
@@ -294,10 +300,10 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, Z, Cs, Gt, TC, Bop, til
     rows = 4 * nj
     npan = (rows + MR - 1) // MR
     HB, GB, KB = H * Bn, 4 * H * Bn, K * Bn
-    x, Z, A = _raw(x), _raw(Z), _raw(Af[p])
+    x, XH, A = _raw(x), _raw(XH), _raw(Af[p])
     Cs1, Gt1, TC1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(TC), _flat(Bop), _flat(tile[p])
     _pack_forward(Wh, Wi, bias, scale, u0, nj, A)
-    _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn)
+    _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn, XH[T if reverse else 0])
     _barrier(flags, p, parts, 1)
     for k in range(T):
         t = T - 1 - k if reverse else k
@@ -318,12 +324,13 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, Z, Cs, Gt, TC, Bop, til
                 for b in range(m, B):
                     Cs1[(k + 1) * HB + u * Bn + b] = Cs1[k * HB + u * Bn + b]
                     Bop1[nxt + u * Bn + b] = Bop1[cur + u * Bn + b]
-        zr = Z[t if reverse else t + 1]
+        zr = XH[t if reverse else t + 1]
         for b in range(B):
             for u in range(u0, u0 + nj):
-                zr[b, u] = Bop1[nxt + u * Bn + b]
+                zr[b, I + u] = Bop1[nxt + u * Bn + b]
         if k + 1 < T:
-            _x_rows(x, T - 2 - k if reverse else k + 1, i0, nx, Bop1[nxt:], H + i0, Bn)
+            t2 = T - 2 - k if reverse else k + 1
+            _x_rows(x, t2, i0, nx, Bop1[nxt:], H + i0, Bn, XH[t2 + 1 if reverse else t2])
         _barrier(flags, p, parts, k + 2)
 
 
@@ -347,16 +354,16 @@ def _gate_grads(ai, af, ag, ao, tc, cp, dh, dc, di, df, dg, do, n):
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, dZ, DB, dH, dC, Dz, Cb, tile, bs, reverse,
+def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, DB, dH, dC, Dz, Cb, tile, bs, reverse,
                   flags, lo, hi):
     """Backpropagation through time for part ``lo`` (see lstm_forward; ``hi == lo + 1``).
 
     gY (T + 2, B, H): output gradients, then the final h's and c's; Wh, Wi: the weights; Ab: scratch for
     each part's packed rows (_pack_backward); grows: the gate rows' row in W (gate_rows);
-    dX (T, B, I): the input's gradient (features xlo[p]:xlo[p + 1] by part p); dZ (4H, T B): the gate
-    pre-activations' gradients, W's row order, column t B + b; DB (4H, Bn): their sums over steps (rows as
-    Gt); dH, dC (H, Bn): the running state gradients (given: the final states'); Dz (2, 4H, Bn): the
-    per-step gate gradients, rows as Gt (the product's right operand); Cb, tile (parts, ...): scratch.
+    dX (T, B, I): the input's gradient (features xlo[p]:xlo[p + 1] by part p); DB (4H, Bn): the gate
+    gradients summed over steps (rows as Gt); dH, dC (H, Bn): the running state gradients (given: the
+    final states'); Dz (T, 4H, Bn): the gate gradients by time, rows as Gt (each step's product's right
+    operand, then weight_grad's left); Cb, tile (parts, ...): scratch.
     """
     parts, p = len(units) - 1, lo
     T, B, H = gY.shape[0] - 2, gY.shape[1], gY.shape[2]
@@ -366,14 +373,14 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, dZ, DB, dH,
     rows = nj + nx
     npan = (rows + MR - 1) // MR
     HB, GB, nB = H * Bn, G4 * Bn, nj * Bn
-    gY, dX, dZ, A = _raw(gY), _raw(dX), _raw(dZ), _raw(Ab[p])
+    gY, dX, A = _raw(gY), _raw(dX), _raw(Ab[p])
     Cs1, Gt1, TC1, Dz1, DB1, dH1, dC1 = _flat(Cs), _flat(Gt), _flat(TC), _flat(Dz), _flat(DB), _flat(dH), _flat(dC)
     C1, tl = _flat(Cb[p]), _flat(tile[p])
     _pack_backward(Wh, Wi, u0, nj, i0, nx, grows, A)
     for k in range(T - 1, -1, -1):
         t = T - 1 - k if reverse else k
         m = bs[t]
-        d0 = (k % 2) * GB + 4 * u0 * Bn
+        d0 = t * GB + 4 * u0 * Bn
         g0 = k * GB + 4 * u0 * Bn
         s0 = u0 * Bn
         for b in range(m):   # this step's output gradient
@@ -397,12 +404,8 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, dZ, DB, dH,
         db, dz = DB1[4 * s0:4 * s0 + 4 * nB], Dz1[d0:d0 + 4 * nB]
         for j in range(4 * nB):
             db[j] += dz[j]
-        for r in range(4 * nj):   # into dZ for the weight gradients
-            src, dst = Dz1[d0 + r * Bn:d0 + r * Bn + B], dZ[grows[4 * u0 + r], t * B:t * B + B]
-            for b in range(B):
-                dst[b] = src[b]
         _barrier(flags, p, parts, T - k)
-        _panels(A, npan, G4, Dz.ctypes.data + (k % 2) * GB * 4, Bn, Bn, C1, 0, rows, Bn, tl)
+        _panels(A, npan, G4, Dz.ctypes.data + t * GB * 4, Bn, Bn, C1, 0, rows, Bn, tl)
         for u in range(nj):   # dh of the previous step (finished rows pass theirs through)
             src, dst = C1[u * Bn:u * Bn + m], dH1[s0 + u * Bn:s0 + u * Bn + m]
             for b in range(m):
@@ -410,3 +413,58 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, dZ, DB, dH,
         for b in range(B):    # dx at time t
             for i in range(nx):
                 dX[t, b, i0 + i] = C1[(nj + i) * Bn + b]
+
+
+# ---------------------------------------------------------------------------------------- weight gradient
+@nb.njit(**_opts)
+def weight_grad(Dz, XH, C, lo, hi):
+    """``C[r] = sum_t Dz[t, r, :B] @ XH[t]`` (B = XH.shape[1]) for C's row panels ``lo:hi`` (units of MR rows):
+    the gradient of ``[W_ih | W_hh]`` (rows as Dz's) over all steps, a GEMM whose left operand is packed
+    straight from the per-step blocks (each 12 x B block of Dz[t] is contiguous)."""
+    T, R, Bn = Dz.shape
+    B, N = XH.shape[1], XH.shape[2]
+    Dz1, X2 = _flat(Dz), _raw(XH).reshape(T * B, N)
+    m0, m1 = lo * MR, min(hi * MR, R)
+    steps = max(1, KC // B)   # time steps per k block
+    Bp = np.empty((N + NR - 1) // NR * NR * steps * B, np.float32)
+    Ap = np.empty((min(MC, m1 - m0) + MR - 1) // MR * MR * steps * B, np.float32)
+    tile = np.empty(MR * NR, np.float32)
+    ldc = C.shape[1]
+    c_base = C.ctypes.data
+    for t0 in range(0, T, steps):
+        t1 = min(T, t0 + steps)
+        kc = (t1 - t0) * B
+        beta = 0 if t0 == 0 else 1
+        _pack_b(X2, t0 * B, kc, 0, N, Bp)
+        for ic in range(m0, m1, MC):
+            mc = min(MC, m1 - ic)
+            for ip in range((mc + MR - 1) // MR):
+                r0 = ic + ip * MR
+                h = min(MR, ic + mc - r0)
+                for t in range(t0, t1):   # the 12 x B block of rows r0.. at step t, transposed
+                    dst = Ap[(ip * kc + (t - t0) * B) * MR:(ip * kc + (t - t0 + 1) * B) * MR]
+                    src = Dz1[(t * R + r0) * Bn:(t * R + r0 + h) * Bn]
+                    if h == MR:
+                        for b in range(B):
+                            for rr in range(MR):
+                                dst[b * MR + rr] = src[rr * Bn + b]
+                    else:
+                        for b in range(B):
+                            for rr in range(MR):
+                                dst[b * MR + rr] = src[rr * Bn + b] if rr < h else 0.0
+            for jr in range(0, N, NR):
+                nr = min(NR, N - jr)
+                bp = _as_ptr(Bp.ctypes.data + (jr // NR) * kc * NR * 4)
+                for ir in range(0, mc, MR):
+                    mr = min(MR, mc - ir)
+                    ap = _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4)
+                    if mr == MR and nr == NR:
+                        _micro(kc, ap, bp, NR, _as_ptr(c_base + ((ic + ir) * ldc + jr) * 4), ldc, beta)
+                    else:
+                        _micro(kc, ap, bp, NR, tile.ctypes, NR, 0)
+                        for r in range(mr):
+                            for j in range(nr):
+                                if beta:
+                                    C[ic + ir + r, jr + j] += tile[r * NR + j]
+                                else:
+                                    C[ic + ir + r, jr + j] = tile[r * NR + j]

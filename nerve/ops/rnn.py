@@ -40,7 +40,7 @@ from ._helpers import attach
 
 try:  # optional (pip install numba)
     from . import _rnn_numba as _rk
-    from ._winograd_numba import run_together, threads
+    from ._winograd_numba import run, run_together, threads
 except ImportError:  # pragma: no cover - depends on the install
     _rk = None
 
@@ -107,8 +107,8 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     units = _units(H, parts)
     s, _, _ = _lstm_consts(H, dt)
     Af = np.empty((parts, -(-4 * int(np.diff(units).max()) // _rk.MR), H + I + 1, _rk.MR), dt)
-    Z = np.empty((T + 1, B, H), dt)
-    Z[T if reverse else 0] = h0
+    XH = np.empty((T + 1, B, I + H), dt)
+    XH[T if reverse else 0, :, I:] = h0
     Cs = np.empty((T + 1, H, Bn), dt)
     Cs[0] = 0
     Cs[0, :, :B] = c0.T
@@ -118,49 +118,47 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     Bop[0, :H, :B] = h0.T
     Bop[:, H + I] = 1
     bias = np.zeros(4 * H, dt) if bias is None else bias
-    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), Z, Cs, Gt, TC, Bop,
+    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), XH, Cs, Gt, TC, Bop,
                  np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y = np.empty((T + 2, B, H), dt)
-    Y[:T] = Z[:T] if reverse else Z[1:]
+    Y[:T] = XH[:T, :, I:] if reverse else XH[1:, :, I:]
     if bs is not None:   # finished rows output zeros
         for t in range(T):
             Y[t, bs[t]:] = 0
     Y[T] = Bop[T % 2, :H, :B].T
     Y[T + 1] = Cs[T, :, :B].T
-    return Y, (Z, Cs, Gt, TC, parts)
+    return Y, (XH, Cs, Gt, TC, parts)
 
 
-def _bwd_lstm_layer(gY, x, Wi, Wh, saved, reverse, bs, need_dx):
-    """The backward of _fwd_lstm_layer: (dx, dh0, dc0, dW_ih, dW_hh, db); dW as GEMMs over all steps."""
-    Z, Cs, Gt, TC, parts = saved
-    T, B, I = x.shape
-    H = Wh.shape[1]
-    G4 = 4 * H
+def _bwd_lstm_layer(gY, Wi, Wh, saved, reverse, bs, need_dx):
+    """The backward of _fwd_lstm_layer: (dx, dh0, dc0, dW_ih, dW_hh, db); the weight gradients as one GEMM
+    over all steps (_rk.weight_grad)."""
+    XH, Cs, Gt, TC, parts = saved
+    T, B = XH.shape[0] - 1, XH.shape[1]
+    G4, I = Wi.shape
+    H = G4 // 4
     Bn = Cs.shape[2]
-    dt = x.dtype
+    dt = XH.dtype
     units = _units(H, parts)
     xlo = _split(I, parts) if need_dx else np.zeros(parts + 1, np.int64)
     grows = _rk.gate_rows(H, units)
-    rows = int((np.diff(units) + np.diff(xlo)).max())
-    npan = -(-rows // _rk.MR)
-    Ab = np.empty((parts, npan, G4, _rk.MR), dt)
+    npan = -(-int((np.diff(units) + np.diff(xlo)).max()) // _rk.MR)
     dX = np.empty((T, B, I) if need_dx else (1, 1, 1), dt)
-    dZ = np.empty((G4, T * B), dt)
+    Dz = np.empty((T, G4, Bn), dt)
     DB = np.zeros((G4, Bn), dt)
     dH = np.zeros((H, Bn), dt)
     dC = np.zeros((H, Bn), dt)
     dH[:, :B] = gY[T].T
     dC[:, :B] = gY[T + 1].T
-    run_together(_rk.lstm_backward, parts, np.ascontiguousarray(gY), Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX,
-                 dZ, DB, dH, dC, np.zeros((2, G4, Bn), dt), np.empty((parts, npan * _rk.MR * Bn), dt),
+    run_together(_rk.lstm_backward, parts, np.ascontiguousarray(gY), Wh, Wi, np.empty((parts, npan, G4, _rk.MR), dt),
+                 units, xlo, grows, Cs, Gt, TC, dX, DB, dH, dC, Dz, np.empty((parts, npan * _rk.MR * Bn), dt),
                  np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
-    prev = Z[1:] if reverse else Z[:-1]   # the state before each time step
-    dWi = _gemm.matmul(dZ, x.reshape(T * B, I))
-    dWh = _gemm.matmul(dZ, prev.reshape(T * B, H))
-    db = np.empty(G4, dt)
-    db[grows] = DB.sum(1)
+    dW = np.empty((G4, I + H), dt)
+    run(_rk.weight_grad, -(-G4 // _rk.MR), Dz, XH[1:] if reverse else XH[:T], dW)
+    order = np.argsort(grows)   # W's rows from the gate blocks' order
+    db = DB.sum(1)[order]
     return (dX if need_dx else None), np.ascontiguousarray(dH[:, :B].T), np.ascontiguousarray(dC[:, :B].T), \
-        dWi, dWh, db
+        dW[order, :I], dW[order, I:], db
 
 
 # ============================================================================ raw forward
@@ -617,9 +615,8 @@ class LstmLayerBackward(Node):
             db, db2 = (dxp2.sum(0), dxp2.sum(0)) if b_ih is not None else (None, None)
         else:
             self.saved_values()
-            xd = np.ascontiguousarray(x._data)
             Wi, Wh = np.ascontiguousarray(w_ih._data), np.ascontiguousarray(w_hh._data)
-            raw = _bwd_lstm_layer(g._data, xd, Wi, Wh, self.arrays, self.reverse, self.bs,
+            raw = _bwd_lstm_layer(g._data, Wi, Wh, self.arrays, self.reverse, self.bs,
                                   n[0] is not None)
             dx, dh, dc, dWi, dWh, db = (None if a is None else wrap(a) for a in raw)
             db2 = None if db is None else wrap(db._data.copy())
