@@ -125,6 +125,30 @@ def test_repeated_indices_accumulate_gradient():
         _close(gn, gt, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_row_scatter_add_matches_add_at(compiled, monkeypatch):
+    """Wide rows at repeated (and negative) indices: the compiled pass sums as np.add.at does, the NumPy
+    composition to rounding; an index out of range raises."""
+    from nerve.ops import index as ix
+    if compiled and ix._ixk is None:
+        pytest.skip("numba not installed")
+    if not compiled:
+        monkeypatch.setattr(ix, "_ixk", None)
+    rng = np.random.default_rng(3)
+    idx = rng.integers(-40, 40, (16, 30))
+    vals = rng.standard_normal((30, 16, 24)).astype(np.float32).transpose(1, 0, 2)   # strided, as a batch_first grad
+    out = np.zeros((40, 24), np.float32)
+    ix._scatter_add_into(out, (idx,), vals)
+    ref = np.zeros((40, 24), np.float32)
+    np.add.at(ref, idx, vals)
+    if compiled:
+        np.testing.assert_array_equal(out, ref)
+    else:
+        np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+    with pytest.raises(IndexError, match="out of bounds"):
+        ix._scatter_add_into(out, (np.array([0, 40]),), np.ones((2, 24), np.float32))
+
+
 def test_integer_scatter_add_and_index_add():
     x = np.arange(6).reshape(2, 3)
     idx = np.array([[1, 1, 0]])

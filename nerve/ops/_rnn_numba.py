@@ -281,13 +281,15 @@ def _x_rows(x, t, i0, nx, Bop, row0, Bn, xh):
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Cs, Gt, TC, Bop, tile, bs, reverse, flags, lo, hi):
+def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, TC, Bop, tile, bs, reverse, flags, lo,
+                 hi):
     """The forward recurrence of one layer and direction for part ``lo`` (``hi == lo + 1``).
 
     x (T, B, I): the input; Wh, Wi, bias: the weights; scale: per gate row (the sigmoid rows' 1/2);
     Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); XH (T + 1, B, I + H): by time
     (one row later in reverse), x and the state before it: the right operand of the weight gradients
-    (the caller sets h0: XH[T, :, I:] in reverse, else XH[0, :, I:]); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
+    (the caller sets h0: XH[T, :, I:] in reverse, else XH[0, :, I:]); Y (T + 2, B, H): the output by time
+    (zero for finished rows; Y[T], Y[T + 1] are the caller's); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
     activated gates by step (rows: gate_rows); TC (T, H, Bn): tanh(c)^T; Bop (2, H + I + 1, Bn): the
     product's right operand ``[h^T; x_t^T; 1]``, two buffers, [0]'s h^T and both ones rows given;
     tile (parts, MR Bn): scratch; bs (T,): active rows by time; flags: barrier counters.
@@ -300,7 +302,7 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Cs, Gt, TC, Bop, ti
     rows = 4 * nj
     npan = (rows + MR - 1) // MR
     HB, GB, KB = H * Bn, 4 * H * Bn, K * Bn
-    x, XH, A = _raw(x), _raw(XH), _raw(Af[p])
+    x, XH, Y, A = _raw(x), _raw(XH), _raw(Y), _raw(Af[p])
     Cs1, Gt1, TC1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(TC), _flat(Bop), _flat(tile[p])
     _pack_forward(Wh, Wi, bias, scale, u0, nj, A)
     _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn, XH[T if reverse else 0])
@@ -324,10 +326,12 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Cs, Gt, TC, Bop, ti
                 for b in range(m, B):
                     Cs1[(k + 1) * HB + u * Bn + b] = Cs1[k * HB + u * Bn + b]
                     Bop1[nxt + u * Bn + b] = Bop1[cur + u * Bn + b]
-        zr = XH[t if reverse else t + 1]
+        zr, yr = XH[t if reverse else t + 1], Y[t]
         for b in range(B):
             for u in range(u0, u0 + nj):
-                zr[b, I + u] = Bop1[nxt + u * Bn + b]
+                v = Bop1[nxt + u * Bn + b]
+                zr[b, I + u] = v
+                yr[b, u] = v if b < m else 0.0
         if k + 1 < T:
             t2 = T - 2 - k if reverse else k + 1
             _x_rows(x, t2, i0, nx, Bop1[nxt:], H + i0, Bn, XH[t2 + 1 if reverse else t2])

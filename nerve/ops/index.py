@@ -33,6 +33,11 @@ from ._helpers import as_tensor_like, attach, register_methods, wrap_dim, xp_of
 from .elementwise import _check_inplace, apply_inplace, where
 from .shape import as_view, cast, expand, reshape
 
+try:  # optional (pip install numba)
+    from . import _index_numba as _ixk
+except ImportError:  # pragma: no cover - depends on the install
+    _ixk = None
+
 
 # ============================================================================ keys
 class _Key:
@@ -321,6 +326,16 @@ def _scatter_add_into(out, idx, vals):
     if lead and row >= 16:
         i = first.ravel()
         v = np.broadcast_to(vals, first.shape + out.shape[1:]).reshape(i.size, row)
+        if i.size:
+            lo, hi = int(i.min()), int(i.max())
+            if lo < -out.shape[0] or hi >= out.shape[0]:
+                raise IndexError(f"index {hi if hi >= out.shape[0] else lo} is out of bounds for dimension 0 "
+                                 f"with size {out.shape[0]}")
+            if lo < 0:   # -1 and n - 1 are one row
+                i = np.where(i < 0, i + out.shape[0], i)
+        if _ixk is not None and out.dtype == v.dtype and i.size:   # one compiled pass, np.add.at's sums
+            _ixk.scatter_rows(out.reshape(out.shape[0], row), i, v)
+            return
         order = np.argsort(i, kind="stable")
         si = i[order]
         starts = np.flatnonzero(np.concatenate(([True], si[1:] != si[:-1])))

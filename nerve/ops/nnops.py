@@ -39,7 +39,7 @@ from .shape import cast, reshape, transpose, unsqueeze
 
 # ============================================================================ linear
 class LinearBackward(Node):
-    __slots__ = ()
+    __slots__ = ("x2",)
 
     def apply(self, g):
         x, w = self.saved_tensors
@@ -49,11 +49,18 @@ class LinearBackward(Node):
         if self.next[0] is not None:
             gx = matmul(g, w)
         if self.next[1] is not None:
-            x2 = reshape(x, (-1, x._data.shape[-1])) if len(lead) != 1 else x
+            if self.x2 is not None and not gm.enabled:   # the forward's flattened copy of a strided input
+                x2 = wrap(self.x2)
+            else:
+                x2 = reshape(x, (-1, x._data.shape[-1])) if len(lead) != 1 else x
             gw = matmul(transpose(g2, 0, 1), x2)  # (out, in): contiguous, no copy needed for .grad
         if self.next[2] is not None:
             gb = g2.sum(0)
         return gx, gw, gb
+
+    def release(self):
+        super().release()
+        self.x2 = None
 
 
 def linear(input, weight, bias=None):
@@ -78,6 +85,8 @@ def linear(input, weight, bias=None):
     if gm.enabled and (input.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)):
         n = LinearBackward(input, weight, bias)
         n.save(input if weight.requires_grad else None, weight if input.requires_grad else None)
+        # flattening a strided input (a batch_first view, say) copied it: keep the copy for dW
+        n.x2 = x2 if weight.requires_grad and xd.ndim != 2 and not np.may_share_memory(x2, xd) else None
         attach(res, n)
     return res
 

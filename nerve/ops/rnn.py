@@ -118,13 +118,9 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     Bop[0, :H, :B] = h0.T
     Bop[:, H + I] = 1
     bias = np.zeros(4 * H, dt) if bias is None else bias
-    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), XH, Cs, Gt, TC, Bop,
-                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y = np.empty((T + 2, B, H), dt)
-    Y[:T] = XH[:T, :, I:] if reverse else XH[1:, :, I:]
-    if bs is not None:   # finished rows output zeros
-        for t in range(T):
-            Y[t, bs[t]:] = 0
+    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), XH, Y, Cs, Gt, TC, Bop,
+                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y[T] = Bop[T % 2, :H, :B].T
     Y[T + 1] = Cs[T, :, :B].T
     return Y, (XH, Cs, Gt, TC, parts)
