@@ -246,9 +246,9 @@ UB = 16
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def _gates(gi, gf, gg, go, cp, c, tc, h, n):
+def _gates(gi, gf, gg, go, cp, c, h, n):
     """n elements of the gate blocks: the products (gi, gf, gg, go; sigmoid rows halved) become the
-    activated gates in place; then c from the previous c (cp), tanh(c) (tc) and h."""
+    activated gates in place; then c from the previous c (cp), and h."""
     for j in range(n):   # sigmoid(z) = 0.5 tanh(z / 2) + 0.5
         gi[j] = tanh(gi[j]) * HALF + HALF
     for j in range(n):
@@ -259,10 +259,8 @@ def _gates(gi, gf, gg, go, cp, c, tc, h, n):
         go[j] = tanh(go[j]) * HALF + HALF
     for j in range(n):
         c[j] = gf[j] * cp[j] + gi[j] * gg[j]
-    for j in range(n):
-        tc[j] = tanh(c[j])
-    for j in range(n):
-        h[j] = go[j] * tc[j]
+    for j in range(n):   # tanh(c) is not kept: backward computes it again from c, in cache there
+        h[j] = go[j] * tanh(c[j])
 
 
 @nb.njit(**_opts)
@@ -281,8 +279,7 @@ def _x_rows(x, t, i0, nx, Bop, row0, Bn, xh):
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, TC, Bop, tile, bs, reverse, flags, lo,
-                 hi):
+def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, Bop, tile, bs, reverse, flags, lo, hi):
     """The forward recurrence of one layer and direction for part ``lo`` (``hi == lo + 1``).
 
     x (T, B, I): the input; Wh, Wi, bias: the weights; scale: per gate row (the sigmoid rows' 1/2);
@@ -290,7 +287,7 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, TC, Bop,
     (one row later in reverse), x and the state before it: the right operand of the weight gradients
     (the caller sets h0: XH[T, :, I:] in reverse, else XH[0, :, I:]); Y (T + 2, B, H): the output by time
     (zero for finished rows; Y[T], Y[T + 1] are the caller's); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
-    activated gates by step (rows: gate_rows); TC (T, H, Bn): tanh(c)^T; Bop (2, H + I + 1, Bn): the
+    activated gates by step (rows: gate_rows); Bop (2, H + I + 1, Bn): the
     product's right operand ``[h^T; x_t^T; 1]``, two buffers, [0]'s h^T and both ones rows given;
     tile (parts, MR Bn): scratch; bs (T,): active rows by time; flags: barrier counters.
     """
@@ -303,7 +300,7 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, TC, Bop,
     npan = (rows + MR - 1) // MR
     HB, GB, KB = H * Bn, 4 * H * Bn, K * Bn
     x, XH, Y, A = _raw(x), _raw(XH), _raw(Y), _raw(Af[p])
-    Cs1, Gt1, TC1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(TC), _flat(Bop), _flat(tile[p])
+    Cs1, Gt1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(Bop), _flat(tile[p])
     _pack_forward(Wh, Wi, bias, scale, u0, nj, A)
     _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn, XH[T if reverse else 0])
     _barrier(flags, p, parts, 1)
@@ -319,8 +316,7 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, TC, Bop,
             s = (u0 + ua) * Bn
             _gates(Gt1[o:o + n], Gt1[o + nj * Bn:o + nj * Bn + n], Gt1[o + 2 * nj * Bn:o + 2 * nj * Bn + n],
                    Gt1[o + 3 * nj * Bn:o + 3 * nj * Bn + n], Cs1[k * HB + s:k * HB + s + n],
-                   Cs1[(k + 1) * HB + s:(k + 1) * HB + s + n], TC1[k * HB + s:k * HB + s + n],
-                   Bop1[nxt + s:nxt + s + n], n)
+                   Cs1[(k + 1) * HB + s:(k + 1) * HB + s + n], Bop1[nxt + s:nxt + s + n], n)
         if m < B:   # finished rows keep their state
             for u in range(u0, u0 + nj):
                 for b in range(m, B):
@@ -340,9 +336,11 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, TC, Bop,
 
 # ---------------------------------------------------------------------------------------- backward
 @nb.njit(fastmath={"contract"}, **_opts)
-def _gate_grads(ai, af, ag, ao, tc, cp, dh, dc, di, df, dg, do, n):
-    """n elements: the gate gradients (di, df, dg, do) from the activated gates, tanh(c), the previous c
-    and the state gradients dh, dc; dc becomes the previous c's gradient."""
+def _gate_grads(ai, af, ag, ao, cn, tc, cp, dh, dc, di, df, dg, do, n):
+    """n elements: the gate gradients (di, df, dg, do) from the activated gates, c (cn; tc: scratch for
+    its tanh), the previous c and the state gradients dh, dc; dc becomes the previous c's gradient."""
+    for j in range(n):
+        tc[j] = tanh(cn[j])
     for j in range(n):   # dc += dh o (1 - tanh(c)^2)
         dc[j] += dh[j] * ao[j] * (ONE - tc[j] * tc[j])
     for j in range(n):   # o: dh tanh(c) o (1 - o)
@@ -358,7 +356,7 @@ def _gate_grads(ai, af, ag, ao, tc, cp, dh, dc, di, df, dg, do, n):
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, DB, dH, dC, Dz, Cb, tile, bs, reverse,
+def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz, Cb, tile, bs, reverse,
                   flags, lo, hi):
     """Backpropagation through time for part ``lo`` (see lstm_forward; ``hi == lo + 1``).
 
@@ -378,8 +376,9 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, DB, dH, dC,
     npan = (rows + MR - 1) // MR
     HB, GB, nB = H * Bn, G4 * Bn, nj * Bn
     gY, dX, A = _raw(gY), _raw(dX), _raw(Ab[p])
-    Cs1, Gt1, TC1, Dz1, DB1, dH1, dC1 = _flat(Cs), _flat(Gt), _flat(TC), _flat(Dz), _flat(DB), _flat(dH), _flat(dC)
+    Cs1, Gt1, Dz1, DB1, dH1, dC1 = _flat(Cs), _flat(Gt), _flat(Dz), _flat(DB), _flat(dH), _flat(dC)
     C1, tl = _flat(Cb[p]), _flat(tile[p])
+    tc = np.empty(UB * Bn, np.float32)   # tanh(c) of a block
     _pack_backward(Wh, Wi, u0, nj, i0, nx, grows, A)
     for k in range(T - 1, -1, -1):
         t = T - 1 - k if reverse else k
@@ -396,7 +395,8 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, TC, dX, DB, dH, dC,
             n = m if m < B else min(UB, nj - ub * UB) * Bn
             _gate_grads(Gt1[g0 + o:g0 + o + n], Gt1[g0 + nB + o:g0 + nB + o + n],
                         Gt1[g0 + 2 * nB + o:g0 + 2 * nB + o + n], Gt1[g0 + 3 * nB + o:g0 + 3 * nB + o + n],
-                        TC1[k * HB + s0 + o:k * HB + s0 + o + n], Cs1[k * HB + s0 + o:k * HB + s0 + o + n],
+                        Cs1[(k + 1) * HB + s0 + o:(k + 1) * HB + s0 + o + n], tc[:n],
+                        Cs1[k * HB + s0 + o:k * HB + s0 + o + n],
                         dH1[s0 + o:s0 + o + n], dC1[s0 + o:s0 + o + n], Dz1[d0 + o:d0 + o + n],
                         Dz1[d0 + nB + o:d0 + nB + o + n], Dz1[d0 + 2 * nB + o:d0 + 2 * nB + o + n],
                         Dz1[d0 + 3 * nB + o:d0 + 3 * nB + o + n], n)

@@ -113,23 +113,22 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     Cs[0] = 0
     Cs[0, :, :B] = c0.T
     Gt = np.empty((T, 4 * H, Bn), dt)
-    TC = np.empty((T, H, Bn), dt)
     Bop = np.zeros((2, H + I + 1, Bn), dt)
     Bop[0, :H, :B] = h0.T
     Bop[:, H + I] = 1
     bias = np.zeros(4 * H, dt) if bias is None else bias
     Y = np.empty((T + 2, B, H), dt)
-    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), XH, Y, Cs, Gt, TC, Bop,
+    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), XH, Y, Cs, Gt, Bop,
                  np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y[T] = Bop[T % 2, :H, :B].T
     Y[T + 1] = Cs[T, :, :B].T
-    return Y, (XH, Cs, Gt, TC, parts)
+    return Y, (XH, Cs, Gt, parts)
 
 
 def _bwd_lstm_layer(gY, Wi, Wh, saved, reverse, bs, need_dx):
     """The backward of _fwd_lstm_layer: (dx, dh0, dc0, dW_ih, dW_hh, db); the weight gradients as one GEMM
     over all steps (_rk.weight_grad)."""
-    XH, Cs, Gt, TC, parts = saved
+    XH, Cs, Gt, parts = saved
     T, B = XH.shape[0] - 1, XH.shape[1]
     G4, I = Wi.shape
     H = G4 // 4
@@ -147,7 +146,7 @@ def _bwd_lstm_layer(gY, Wi, Wh, saved, reverse, bs, need_dx):
     dH[:, :B] = gY[T].T
     dC[:, :B] = gY[T + 1].T
     run_together(_rk.lstm_backward, parts, np.ascontiguousarray(gY), Wh, Wi, np.empty((parts, npan, G4, _rk.MR), dt),
-                 units, xlo, grows, Cs, Gt, TC, dX, DB, dH, dC, Dz, np.empty((parts, npan * _rk.MR * Bn), dt),
+                 units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz, np.empty((parts, npan * _rk.MR * Bn), dt),
                  np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     dW = np.empty((G4, I + H), dt)
     run(_rk.weight_grad, -(-G4 // _rk.MR), Dz, XH[1:] if reverse else XH[:T], dW)
