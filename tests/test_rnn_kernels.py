@@ -45,7 +45,7 @@ def _close(a, b, msg=""):
 
 
 CASES = [(40, 13, {}), (64, 32, {"num_layers": 2}), (40, 5, {"bidirectional": True, "batch_first": True}),
-         (24, 1, {"num_layers": 2, "bidirectional": True})]
+         (24, 1, {"num_layers": 2, "bidirectional": True}), (16, 40, {"bias": False})]   # 40: two column panels
 
 
 @pytest.mark.parametrize("H,B,kw", CASES)
@@ -71,15 +71,20 @@ def test_lstm_matches_torch(parts, H, B, kw):
         _close(q.grad.numpy(), p.grad.numpy(), f"grad {k}")
 
 
-def test_packed_lstm_matches_torch(parts):
+@pytest.mark.parametrize("given_state", [False, True])
+def test_packed_lstm_matches_torch(parts, given_state):
+    """Rows finish at their own lengths; the reverse direction starts each row from h0 at its last step
+    (with a given h0, the weight gradient's previous states must be h0 there)."""
     rng = np.random.default_rng(1)
     tm, nm = _models(40, bidirectional=True)
     lengths = [3, 9, 1, 7, 9, 2]
     x = rng.standard_normal((9, len(lengths), 12)).astype(np.float32)
+    hc = [rng.standard_normal((2, len(lengths), 40)).astype(np.float32) for _ in range(2)]
     res = []
     for lib, U, m in ((torch, torch.nn.utils.rnn, tm), (nerve, nnn.utils.rnn, nm)):
         xl = (torch.tensor(x) if lib is torch else nerve.tensor(x)).requires_grad_(True)
-        out, (h, c) = m(U.pack_padded_sequence(xl, lengths, enforce_sorted=False))
+        state = tuple(lib.tensor(a) for a in hc) if given_state else None
+        out, (h, c) = m(U.pack_padded_sequence(xl, lengths, enforce_sorted=False), state)
         padded, _ = U.pad_packed_sequence(out)
         outs = [padded, h, c]
         sum((o * o.detach().cos()).sum() for o in outs).backward()

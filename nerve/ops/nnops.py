@@ -217,6 +217,14 @@ class SoftmaxCrossEntropyBackward(Node):
         p = softmax(x, self.dim) if gm.enabled else wrap(self.probs)
         if self.idx is not None:
             gk = unsqueeze(g * self.wy, self.dim)
+            if not gm.enabled and type(self.probs) is np.ndarray:
+                # p * gk, then gk off at each row's class: two passes instead of a class mask and a where
+                idx, gkd = self.idx, gk._data
+                r = self.probs * gkd
+                ok = (idx >= 0) & (idx < r.shape[self.dim])   # ignore_index rows have no class here
+                ii = np.where(ok, idx, 0)
+                np.put_along_axis(r, ii, np.take_along_axis(r, ii, self.dim) - np.where(ok, gkd, 0), self.dim)
+                return (wrap(r),)
             return (gk * p - where(_class_mask(self.idx, self.dim, p._data.shape[self.dim]), gk, 0.0),)
         return (unsqueeze(g, self.dim) * (p * self.wsum - self.w),)
 
