@@ -50,16 +50,22 @@ ATTEMPTS = """\
 | (a) the products' left operand (h, dz) read in place from its rows instead of packed | no packing per step | same speed as packed in isolation once the trip count is a constant; in the loop 2 threads ran no faster than 1 (not understood); dz's 16 KiB row stride also thrashes L1 sets | no |
 | (a, b) row-major A packed 12 floats per k, written in order, instead of row by row with strided writes | packing was 0.7 ns per element, ~36% of a 2048x1024x128 product on one thread | packing 2.4x faster; that product 2.1 -> 1.7 ms | yes |
 | (a) Adam's update of large float32 parameters as one compiled pass (the same float32 operations in order: bit-for-bit the NumPy passes) | ~12 passes over 1M parameters, ~2 ms per step | adam 1.8 -> ~0.4 ms per step | yes |
+| (a) the LSTM layer with transposed states (batch along rows): per step gates^T = [W_hh \| W_ih \| b] @ [h^T; x_t^T; 1], the weights packed once as the left operand, the states as they lie as the right one; backward [dh^T; dx^T] = [W_hh^T; W_ih^T] @ dz^T the same way | no per-step packing (~0.5 ms per layer forward, ~1 ms backward), no row padding (a batch of 32 filled 36 rows: 11% of the per-step products), no (T, B, 4H) projection written and read back, no separate projection and dx GEMMs | per-step product alone 2.73 -> 2.45 ms per layer; forward layer at ~390 GFLOP/s; step ratio 1.23 -> 1.05-1.10 | yes |
+| (a) the weight gradients as one GEMM over all steps whose left operand is packed straight from the per-step gate-gradient blocks (rnn._rk.weight_grad), against [x \| h_prev] written by the forward, instead of copying dz into a (4H, T B) array each step for two GEMMs | the dz copy cost ~0.6 ms per layer (strided rows, read-for-ownership) | ratio 1.07-1.09 -> 1.03-1.06 (alternating processes) | yes |
+| (a) tanh(c) not stored: backward computes it from c, which it read the step before | 2 MB less written and read per layer | ratio 1.08-1.09 -> 1.02-1.04 (with the two rows above, alternating processes) | yes |
+| (a) the gate-gradient rows of the weight-gradient GEMM padded off a 4 KiB multiple | L1 set conflicts when packing 12 rows 8 KiB apart | 3.17 vs 3.14 ms: noise | no |
+| (a) each thread loads one float per line of the other thread's gate gradients before the step's product (to fetch them with all loads in flight) | cross-core lines fetched faster | within noise (kernel 6.5-7.1 vs 7.3-7.5 ms, the GEMM after it moving alike) | no |
+| (a) the embedding gradient as one compiled row scatter (np.add.at's sums); cross-entropy backward as p * g then g off at each row's class; linear keeps the flattened copy of a strided (batch_first) input for its weight gradient | - | embedding backward 0.47 -> 0.08 ms, cross-entropy backward 0.53 -> 0.19 ms, one 2 MB copy less | yes |
 """
 
 WHY = ("Where the time goes: both steps are GEMM-bound. NumPy's OpenBLAS runs its AVX2 kernels here (the environment "
        "sets OPENBLAS_CORETYPE=Haswell; ~100 GFLOP/s per core), so nerve multiplies float32 matrices with its own "
-       "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-350 GFLOP/s on the large products. "
-       "(b) is ~42 GFLOP of GEMMs. (a) is ~12 GFLOP: ~26 ms of large GEMMs (input projections, weight and input "
-       "gradients, the head; 8 GFLOP at ~300 GFLOP/s), ~20 ms in the four compiled LSTM loops (their 256 per-step "
-       "products of 32 rows, 4.3 GFLOP, take ~11 ms on 2 threads; the gate math, packing and barriers the rest), "
-       "and ~10 ms of everything else (embedding, head, loss, Adam, the autograd walk). "
-       "PyTorch's fused oneDNN LSTM does the whole step in 42-71 ms.")
+       "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-390 GFLOP/s on 2 cores. "
+       "(b) is ~42 GFLOP of GEMMs. (a) is ~12 GFLOP, nearly all in the compiled LSTM layers (nerve/ops/_rnn_numba.py): "
+       "per layer the forward loop (input projection and recurrence, ~5.5 ms for layer 2 at ~390 GFLOP/s), the "
+       "backward loop (dh and dx, ~6.5 ms) and the weight-gradient GEMM (~6 ms); the rest (embedding, head, loss, "
+       "Adam, the autograd walk) is ~5 ms. PyTorch's oneDNN LSTM does the whole step in 37-44 ms here; both "
+       "libraries' times drift by 10-20% between runs on this shared machine, the ratio by about 0.05.")
 
 
 def lstm_lm(lib):
