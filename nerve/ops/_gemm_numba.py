@@ -191,7 +191,6 @@ def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
     K = A.shape[1]
     if K == 0 and beta == 0:
         C[m_lo:m_hi, n_lo:n_hi] = 0.0
-    ldc = C.strides[0] // 4
     kc_max = min(KC, K)
     prepacked = Bfull.size > 0
     n_pad = ((B.shape[1] + NR - 1) // NR) * NR
@@ -203,7 +202,6 @@ def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
     Bp = np.empty(0 if prepacked else bp_len, np.float32)
     Ap = np.empty(((min(MC, m_hi - m_lo) + MR - 1) // MR) * MR * kc_max, np.float32)
     tile = np.empty(MR * NR, np.float32)
-    c_base = C.ctypes.data
     b_base = B.ctypes.data
     for jc in range(n_lo, n_hi, NC):
         nc = min(NC, n_hi - jc)
@@ -234,19 +232,25 @@ def _block(A, B, Bfull, C, beta, m_lo, m_hi, n_lo, n_hi):
                         bp = _as_ptr(Bblk.ctypes.data + (jr // NR) * kc * NR * 4)
                         ldb = NR
                     for ir in range(0, mc, MR):
-                        mr = min(MR, mc - ir)
-                        ap = Ap[(ir // MR) * kc * MR:]
-                        if mr == MR and nr == NR:
-                            cp = c_base + ((ic + ir) * ldc + jc + jr) * 4
-                            _micro(kc, ap.ctypes, bp, ldb, _as_ptr(cp), ldc, b)
-                        else:
-                            _micro(kc, ap.ctypes, bp, ldb, tile.ctypes, NR, 0)
-                            for r in range(mr):
-                                for j in range(nr):
-                                    if b:
-                                        C[ic + ir + r, jc + jr + j] += tile[r * NR + j]
-                                    else:
-                                        C[ic + ir + r, jc + jr + j] = tile[r * NR + j]
+                        _micro_into(kc, _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4), bp, ldb, C, ic + ir,
+                                    jc + jr, min(MR, mc - ir), nr, b, tile)
+
+
+@nb.njit(inline="always", **_opts)
+def _micro_into(kc, ap, bp, ldb, C, i, j, mr, nr, beta, tile):
+    """``C[i:i+mr, j:j+nr] (= or +=) A-panel @ B-panel``: the micro-kernel straight into C (unit column
+    stride) for a whole MR x NR block, through ``tile`` (MR x NR) at C's edges."""
+    ldc = C.strides[0] // 4
+    if mr == MR and nr == NR:
+        _micro(kc, ap, bp, ldb, _as_ptr(C.ctypes.data + (i * ldc + j) * 4), ldc, beta)
+    else:
+        _micro(kc, ap, bp, ldb, tile.ctypes, NR, 0)
+        for r in range(mr):
+            for c in range(nr):
+                if beta:
+                    C[i + r, j + c] += tile[r * NR + c]
+                else:
+                    C[i + r, j + c] = tile[r * NR + c]
 
 
 @intrinsic

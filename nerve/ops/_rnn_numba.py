@@ -40,7 +40,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._gemm_numba import KC, MC, MR, NR, _as_ptr, _micro, _pack_b
+from ._gemm_numba import KC, MC, MR, NR, _as_ptr, _micro, _micro_into, _pack_b
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 SPINS = 4000      # pause-spins at a barrier before yielding the core to other processes
@@ -161,22 +161,20 @@ def gate_rows(H, units):
 
 
 @nb.njit(**_opts)
-def _pack_forward(Wh, Wi, bias, scale, u0, nj, A):
-    """A (panels, H + I + 1, MR): this part's gate rows (gate by gate, its units in order) of
-    ``[W_hh | W_ih | bias]`` times ``scale`` (per gate row) as MR-row panels; rows past 4 nj are zero."""
+def _pack_forward(Wh, Wi, bias, scale, grows, A):
+    """A (panels, H + I + 1, MR): the gate rows ``grows`` (this part's, see gate_rows) of
+    ``[W_hh | W_ih | bias]`` times ``scale`` (per gate row) as MR-row panels; rows past them are zero."""
     H, I = Wh.shape[1], Wi.shape[1]
-    rows = np.empty(MR, np.int64)
     for ip in range(A.shape[0]):
-        for rr in range(MR):
-            r = ip * MR + rr
-            rows[rr] = (r // nj) * H + u0 + r % nj if r < 4 * nj else -1
         for k in range(H + I + 1):
             dst = A[ip, k]
             for rr in range(MR):
-                g = rows[rr]
-                if g < 0:
+                r = ip * MR + rr
+                if r >= grows.size:
                     dst[rr] = 0.0
-                elif k < H:
+                    continue
+                g = grows[r]
+                if k < H:
                     dst[rr] = Wh[g, k] * scale[g]
                 elif k < H + I:
                     dst[rr] = Wi[g, k - H] * scale[g]
@@ -279,17 +277,19 @@ def _x_rows(x, t, i0, nx, Bop, row0, Bn, xh):
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, Bop, tile, bs, reverse, flags, lo, hi):
+def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, grows, XH, Y, Cs, Gt, Bop, tile, bs, reverse, flags,
+                 lo, hi):
     """The forward recurrence of one layer and direction for part ``lo`` (``hi == lo + 1``).
 
     x (T, B, I): the input; Wh, Wi, bias: the weights; scale: per gate row (the sigmoid rows' 1/2);
-    Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); XH (T + 1, B, I + H): by time
-    (one row later in reverse), x and the state before it: the right operand of the weight gradients
-    (the caller sets h0: XH[T, :, I:] in reverse, else XH[0, :, I:]); Y (T + 2, B, H): the output by time
-    (zero for finished rows; Y[T], Y[T + 1] are the caller's); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn):
-    activated gates by step (rows: gate_rows); Bop (2, H + I + 1, Bn): the
-    product's right operand ``[h^T; x_t^T; 1]``, two buffers, [0]'s h^T and both ones rows given;
-    tile (parts, MR Bn): scratch; bs (T,): active rows by time; flags: barrier counters.
+    Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); grows:
+    the gate rows' row in W (gate_rows); XH (T + 1, B, I + H): by time (one row later in reverse), x and
+    the state before it, the right operand of the weight gradients (the caller sets h0: XH[T, :, I:] in
+    reverse, else XH[0, :, I:]); Y (T + 2, B, H): the output by time (zero for finished rows; Y[T] and
+    Y[T + 1] are the caller's); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn): activated
+    gates by step (rows as grows); Bop (2, H + I + 1, Bn): the product's right operand ``[h^T; x_t^T; 1]``,
+    two buffers, [0]'s h^T and both ones rows given; tile (parts, MR Bn): scratch; bs (T,): active rows by
+    time; flags: barrier counters.
     """
     parts, p = len(units) - 1, lo
     T, B, I = x.shape
@@ -301,7 +301,7 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, XH, Y, Cs, Gt, Bop, til
     HB, GB, KB = H * Bn, 4 * H * Bn, K * Bn
     x, XH, Y, A = _raw(x), _raw(XH), _raw(Y), _raw(Af[p])
     Cs1, Gt1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(Bop), _flat(tile[p])
-    _pack_forward(Wh, Wi, bias, scale, u0, nj, A)
+    _pack_forward(Wh, Wi, bias, scale, grows[4 * u0:4 * (u0 + nj)], A)
     _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn, XH[T if reverse else 0])
     _barrier(flags, p, parts, 1)
     for k in range(T):
@@ -433,8 +433,6 @@ def weight_grad(Dz, XH, C, lo, hi):
     Bp = np.empty((N + NR - 1) // NR * NR * steps * B, np.float32)
     Ap = np.empty((min(MC, m1 - m0) + MR - 1) // MR * MR * steps * B, np.float32)
     tile = np.empty(MR * NR, np.float32)
-    ldc = C.shape[1]
-    c_base = C.ctypes.data
     for t0 in range(0, T, steps):
         t1 = min(T, t0 + steps)
         kc = (t1 - t0) * B
@@ -457,18 +455,7 @@ def weight_grad(Dz, XH, C, lo, hi):
                             for rr in range(MR):
                                 dst[b * MR + rr] = src[rr * Bn + b] if rr < h else 0.0
             for jr in range(0, N, NR):
-                nr = min(NR, N - jr)
                 bp = _as_ptr(Bp.ctypes.data + (jr // NR) * kc * NR * 4)
                 for ir in range(0, mc, MR):
-                    mr = min(MR, mc - ir)
-                    ap = _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4)
-                    if mr == MR and nr == NR:
-                        _micro(kc, ap, bp, NR, _as_ptr(c_base + ((ic + ir) * ldc + jr) * 4), ldc, beta)
-                    else:
-                        _micro(kc, ap, bp, NR, tile.ctypes, NR, 0)
-                        for r in range(mr):
-                            for j in range(nr):
-                                if beta:
-                                    C[ic + ir + r, jr + j] += tile[r * NR + j]
-                                else:
-                                    C[ic + ir + r, jr + j] = tile[r * NR + j]
+                    _micro_into(kc, _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4), bp, NR, C, ic + ir, jr,
+                                min(MR, mc - ir), min(NR, N - jr), beta, tile)

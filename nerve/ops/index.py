@@ -333,9 +333,9 @@ def _scatter_add_into(out, idx, vals):
                                  f"with size {out.shape[0]}")
             if lo < 0:   # -1 and n - 1 are one row
                 i = np.where(i < 0, i + out.shape[0], i)
-        if _ixk is not None and out.dtype == v.dtype and i.size:   # one compiled pass, np.add.at's sums
-            _ixk.scatter_rows(out.reshape(out.shape[0], row), i, v)
-            return
+            if _ixk is not None and out.dtype == v.dtype:   # one compiled pass, np.add.at's sums
+                _ixk.scatter_rows(out.reshape(out.shape[0], row), i, v)
+                return
         order = np.argsort(i, kind="stable")
         si = i[order]
         starts = np.flatnonzero(np.concatenate(([True], si[1:] != si[:-1])))

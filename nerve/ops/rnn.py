@@ -90,6 +90,7 @@ def _units(H, parts):
 
 
 def _split(n, parts):
+    """``0:n`` in ``parts`` near-equal ranges (bounds)."""
     return np.array([n * p // parts for p in range(parts + 1)], np.int64)
 
 
@@ -106,6 +107,7 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     Bn = -(-B // _rk.NR) * _rk.NR     # the batch padded to whole micro-kernel column panels
     units = _units(H, parts)
     s, _, _ = _lstm_consts(H, dt)
+    grows = _rk.gate_rows(H, units)
     Af = np.empty((parts, -(-4 * int(np.diff(units).max()) // _rk.MR), H + I + 1, _rk.MR), dt)
     XH = np.empty((T + 1, B, I + H), dt)
     XH[T if reverse else 0, :, I:] = h0
@@ -118,8 +120,8 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     Bop[:, H + I] = 1
     bias = np.zeros(4 * H, dt) if bias is None else bias
     Y = np.empty((T + 2, B, H), dt)
-    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), XH, Y, Cs, Gt, Bop,
-                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
+    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), grows, XH, Y, Cs, Gt,
+                 Bop, np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y[T] = Bop[T % 2, :H, :B].T
     Y[T + 1] = Cs[T, :, :B].T
     return Y, (XH, Cs, Gt, parts)
@@ -170,15 +172,6 @@ def _packed_step(Y, t, m, h, h_prev, c=None, c_prev=None):
         Y[t] = h
 
 
-def _lstm_buffers(T, B, H, h0, c0, dt):
-    """What an LSTM forward saves: h and c by step (from h0, c0), the activated gates, tanh(c)."""
-    S = np.empty((T + 1, B, H), dt)
-    Cs = np.empty((T + 1, B, H), dt)
-    S[0] = h0
-    Cs[0] = c0
-    return S, Cs, np.empty((T, B, 4 * H), dt), np.empty((T, B, H), dt)
-
-
 def _fwd_lstm(X, W, h0, c0, reverse, bs):
     T, B, G4 = X.shape
     H = G4 // 4
@@ -186,7 +179,12 @@ def _fwd_lstm(X, W, h0, c0, reverse, bs):
     s, b, _ = _lstm_consts(H, dt)
     Xs = X * s
     WsT = _gemm.pack((W * s[:, None]).T)
-    S, Cs, Gt, TC = _lstm_buffers(T, B, H, h0, c0, dt)
+    S = np.empty((T + 1, B, H), dt)
+    Cs = np.empty((T + 1, B, H), dt)
+    Gt = np.empty((T, B, G4), dt)
+    TC = np.empty((T, B, H), dt)
+    S[0] = h0
+    Cs[0] = c0
     Y = np.empty((T + 2, B, H), dt)
     tmp = np.empty((B, H), dt)
     for k, t in enumerate(_order(T, reverse)):
@@ -607,6 +605,7 @@ class LstmLayerBackward(Node):
             dxp2 = dxp.reshape(T * B, dxp.shape[2])
             dx = matmul(dxp2, w_ih).reshape(T, B, I)
             dWi = matmul(transpose(dxp2, 0, 1), x.reshape(T * B, I))
+            # b_ih and b_hh get the same gradient, as two tensors (a leaf may adopt its gradient as .grad)
             db, db2 = (dxp2.sum(0), dxp2.sum(0)) if b_ih is not None else (None, None)
         else:
             self.saved_values()
