@@ -109,6 +109,19 @@ def test_double_backward_after_compiled_forward(parts):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
 
 
+def test_output_modified_in_place_is_an_error(parts):
+    """The weight gradients read the states from the layer's output (as PyTorch's oneDNN LSTM saves its
+    output): changing it in place before backward is an error, not a wrong gradient."""
+    _, nm = _models(16, batch_first=True)
+    out, _ = nm(nerve.tensor(np.ones((3, 4, 12), np.float32), requires_grad=True))
+    out.add_(1)
+    if parts == "numpy":   # the NumPy loop keeps its own copy of the states
+        out.sum().backward()
+        return
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 def test_units_split_in_multiples_of_eight():
     for H, n in ((256, 2), (40, 3), (6, 1), (100, 4)):
         u = rnn._units(H, n)
@@ -127,3 +140,34 @@ def test_rational_tanh():
     special = np.array([np.nan, np.inf, -np.inf], np.float32)
     rnn._rk.tanh_array(special, out[:3])
     assert np.isnan(out[0]) and abs(out[1] - 1) < 3e-7 and abs(out[2] + 1) < 3e-7
+
+
+@pytest.mark.parametrize("B,Bn", [(32, 32), (40, 64), (70, 96), (128, 128), (130, 160), (5, 32)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_weight_grad_over_steps(B, Bn, reverse):
+    """[dW_ih | dW_hh] as one GEMM over the per-step gate-gradient blocks: read in place (padded batch
+    32-128) or packed (other widths); the previous states from the output, or h0 where a row was not
+    running the step before (packed batches, reverse); C's rows not a multiple of 12 and columns of X
+    and of the states not of 32; any split of the row panels."""
+    rng = np.random.default_rng(B)
+    T, R, I, H = 11, 4 * 25, 45, 37
+    bs = np.sort(rng.integers(1, B + 1, T))[::-1].copy()
+    bs[0] = B
+    Dz = rng.standard_normal((T, R, Bn)).astype(np.float32)
+    Dz[:, :, B:] = np.nan   # padding columns must not be read
+    X = rng.standard_normal((T, B, I)).astype(np.float32)
+    Y = rng.standard_normal((T + 2, B, H)).astype(np.float32)
+    h0 = rng.standard_normal((B, H)).astype(np.float32)
+    Hp = np.empty((T, B, H), np.float32)
+    for t in range(T):
+        tp = t + 1 if reverse else t - 1
+        for b in range(B):
+            Hp[t, b] = Y[tp, b] if 0 <= tp < T and b < bs[tp] else h0[b]
+    XH = np.concatenate([X, Hp], 2).astype(np.float64)
+    ref = np.einsum("trb,tbn->rn", Dz[:, :, :B].astype(np.float64), XH)
+    panels = -(-R // 12)
+    for cuts in ((0, panels), (0, 3, panels), (0, 5, 8, panels)):
+        C = np.full((R, I + H), np.nan, np.float32)
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            rnn._rk.weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi)
+        np.testing.assert_allclose(C, ref, rtol=1e-4, atol=1e-4)

@@ -12,15 +12,17 @@ and an (T, B, 4H) array written and read back.
 Each thread owns a slice of the hidden units and, per step,
 
     forward:  computes its gate rows (4 x its units) of the product, the gate math for its units
-              (the activated gates, c, tanh(c), its rows of the next h^T), its units of the output
-              h, and its share of the next step's x_t^T;
-    backward: the gate gradients of its units (dz^T, the next product's right operand; also into
-              dZ (4H, T B) for the weight gradients, and summed for the bias), then its rows of
+              (the activated gates, c, its rows of the next h^T), its units of the output h, and its
+              share of the next step's x_t^T;
+    backward: the gate gradients of its units (dz^T, the next product's right operand, kept by
+              step for the weight gradients, and summed for the bias), then its rows of
               ``[dh^T; dx_t^T] = [W_hh^T; W_ih^T] @ dz^T``: its units of dh and its share of dx;
 
 then waits at a barrier for the others (threads spin on per-thread counters: a pool wake-up costs
 more than a step). One barrier per step: each thread's next step reads every thread's output.
-The weight gradients are then two GEMMs over all steps (rnn.py).
+The weight gradients are then one GEMM over all steps (``weight_grad``): the kept gate gradients
+read in place against [x_t | h_{t-1}] packed from the layer's input and output (nothing extra is
+written in the forward for it).
 
 The gate math uses a rational tanh (Eigen's and XLA's float32 minimax 13/6, a few ulp) that
 compiles to vector code; the sigmoid gates are ``0.5 tanh(x / 2) + 0.5`` with the 1/2 folded into
@@ -40,7 +42,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._gemm_numba import KC, MC, MR, NR, _as_ptr, _micro, _micro_into, _pack_b
+from ._gemm_numba import (KC, MC, MR, NR, _as_ptr, _micro, _micro_into, _micro_rows32, _micro_rows64,
+                          _micro_rows96, _micro_rows128, _pack_b)
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 SPINS = 4000      # pause-spins at a barrier before yielding the core to other processes
@@ -262,30 +265,22 @@ def _gates(gi, gf, gg, go, cp, c, h, n):
 
 
 @nb.njit(**_opts)
-def _x_rows(x, t, i0, nx, Bop, row0, Bn, xh):
-    """Input features ``i0:i0+nx`` of ``x[t]`` transposed into rows ``row0 + i`` of the flat operand Bop,
-    and copied into the first columns of ``xh`` (B, I + H)."""
+def _x_rows(x, t, i0, nx, Bop, row0, Bn):
+    """Input features ``i0:i0+nx`` of ``x[t]`` transposed into rows ``row0 + i`` of the flat operand Bop."""
     B = x.shape[1]
     for i in range(nx):
         dst = Bop[(row0 + i) * Bn:(row0 + i) * Bn + B]
         for b in range(B):
             dst[b] = x[t, b, i0 + i]
-    for b in range(B):
-        src, dst = x[t, b, i0:i0 + nx], xh[b, i0:i0 + nx]
-        for i in range(nx):
-            dst[i] = src[i]
 
 
 @nb.njit(fastmath={"contract"}, **_opts)
-def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, grows, XH, Y, Cs, Gt, Bop, tile, bs, reverse, flags,
-                 lo, hi):
+def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, grows, Y, Cs, Gt, Bop, tile, bs, reverse, flags, lo, hi):
     """The forward recurrence of one layer and direction for part ``lo`` (``hi == lo + 1``).
 
     x (T, B, I): the input; Wh, Wi, bias: the weights; scale: per gate row (the sigmoid rows' 1/2);
     Af (parts, panels, H + I + 1, MR): scratch for each part's packed gate rows (_pack_forward); grows:
-    the gate rows' row in W (gate_rows); XH (T + 1, B, I + H): by time (one row later in reverse), x and
-    the state before it, the right operand of the weight gradients (the caller sets h0: XH[T, :, I:] in
-    reverse, else XH[0, :, I:]); Y (T + 2, B, H): the output by time (zero for finished rows; Y[T] and
+    the gate rows' row in W (gate_rows); Y (T + 2, B, H): the output by time (zero for finished rows; Y[T] and
     Y[T + 1] are the caller's); Cs (T + 1, H, Bn): c^T by step, [0] given; Gt (T, 4H, Bn): activated
     gates by step (rows as grows); Bop (2, H + I + 1, Bn): the product's right operand ``[h^T; x_t^T; 1]``,
     two buffers, [0]'s h^T and both ones rows given; tile (parts, MR Bn): scratch; bs (T,): active rows by
@@ -299,10 +294,10 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, grows, XH, Y, Cs, Gt, B
     rows = 4 * nj
     npan = (rows + MR - 1) // MR
     HB, GB, KB = H * Bn, 4 * H * Bn, K * Bn
-    x, XH, Y, A = _raw(x), _raw(XH), _raw(Y), _raw(Af[p])
+    x, Y, A = _raw(x), _raw(Y), _raw(Af[p])
     Cs1, Gt1, Bop1, tl = _flat(Cs), _flat(Gt), _flat(Bop), _flat(tile[p])
     _pack_forward(Wh, Wi, bias, scale, grows[4 * u0:4 * (u0 + nj)], A)
-    _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn, XH[T if reverse else 0])
+    _x_rows(x, T - 1 if reverse else 0, i0, nx, Bop1, H + i0, Bn)
     _barrier(flags, p, parts, 1)
     for k in range(T):
         t = T - 1 - k if reverse else k
@@ -322,15 +317,13 @@ def lstm_forward(x, Wh, Wi, bias, scale, Af, units, xlo, grows, XH, Y, Cs, Gt, B
                 for b in range(m, B):
                     Cs1[(k + 1) * HB + u * Bn + b] = Cs1[k * HB + u * Bn + b]
                     Bop1[nxt + u * Bn + b] = Bop1[cur + u * Bn + b]
-        zr, yr = XH[t if reverse else t + 1], Y[t]
+        yr = Y[t]
         for b in range(B):
             for u in range(u0, u0 + nj):
-                v = Bop1[nxt + u * Bn + b]
-                zr[b, I + u] = v
-                yr[b, u] = v if b < m else 0.0
+                yr[b, u] = Bop1[nxt + u * Bn + b] if b < m else 0.0
         if k + 1 < T:
             t2 = T - 2 - k if reverse else k + 1
-            _x_rows(x, t2, i0, nx, Bop1[nxt:], H + i0, Bn, XH[t2 + 1 if reverse else t2])
+            _x_rows(x, t2, i0, nx, Bop1[nxt:], H + i0, Bn)
         _barrier(flags, p, parts, k + 2)
 
 
@@ -420,42 +413,124 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz,
 
 
 # ---------------------------------------------------------------------------------------- weight gradient
+@nb.njit(inline="always", **_opts)
+def _rows_product(Bn, kc, B, ap, sa, bp, cp, ldc, beta):
+    """The micro-kernel on gate-gradient blocks read in place (rows Bn floats apart, one segment of B columns
+    per step, sa floats apart); False when Bn has no such kernel."""
+    if Bn == 32:
+        _micro_rows32(kc, B, ap, sa, bp, NR, cp, ldc, beta)
+    elif Bn == 64:
+        _micro_rows64(kc, B, ap, sa, bp, NR, cp, ldc, beta)
+    elif Bn == 96:
+        _micro_rows96(kc, B, ap, sa, bp, NR, cp, ldc, beta)
+    elif Bn == 128:
+        _micro_rows128(kc, B, ap, sa, bp, NR, cp, ldc, beta)
+    else:
+        return False
+    return True
+
+
 @nb.njit(**_opts)
-def weight_grad(Dz, XH, C, lo, hi):
-    """``C[r] = sum_t Dz[t, r, :B] @ XH[t]`` (B = XH.shape[1]) for C's row panels ``lo:hi`` (units of MR rows):
-    the gradient of ``[W_ih | W_hh]`` (rows as Dz's) over all steps, a GEMM whose left operand is packed
-    straight from the per-step blocks (each 12 x B block of Dz[t] is contiguous)."""
+def _pack_dz(Dz1, R, Bn, B, t0, t1, r0, h, dst):
+    """The left-operand micro-panel of Dz's rows r0:r0+h (h <= MR; zero below) over steps t0:t1: each
+    step's 12 x B block transposed."""
+    for t in range(t0, t1):
+        d = dst[(t - t0) * B * MR:(t - t0 + 1) * B * MR]
+        src = Dz1[(t * R + r0) * Bn:(t * R + r0 + h) * Bn]
+        if h == MR:
+            for b in range(B):
+                for rr in range(MR):
+                    d[b * MR + rr] = src[rr * Bn + b]
+        else:
+            for b in range(B):
+                for rr in range(MR):
+                    d[b * MR + rr] = src[rr * Bn + b] if rr < h else 0.0
+
+
+@nb.njit(**_opts)
+def _pack_prev(Y, h0, bs, reverse, t0, t1, Bp):
+    """Each step's previous state (the weight gradients' right operand for W_hh) over steps t0:t1 as
+    micro-panels ``[k][NR]`` (k = (t - t0) B + b; zero-padded on the right): the output of the step before
+    (after, in reverse) where that row was running, else h0."""
+    T, B, H = Y.shape[0] - 2, Y.shape[1], Y.shape[2]
+    kc = (t1 - t0) * B
+    full = H // NR
+    for t in range(t0, t1):
+        tp = t + 1 if reverse else t - 1
+        mp = bs[tp] if 0 <= tp < T else 0
+        for b in range(B):
+            src = Y[tp, b] if b < mp else h0[b]
+            k = (t - t0) * B + b
+            for jp in range(full):
+                d, r = Bp[(jp * kc + k) * NR:(jp * kc + k + 1) * NR], src[jp * NR:(jp + 1) * NR]
+                for j in range(NR):
+                    d[j] = r[j]
+            if full * NR < H:
+                d = Bp[(full * kc + k) * NR:(full * kc + k + 1) * NR]
+                for j in range(NR):
+                    d[j] = src[full * NR + j] if full * NR + j < H else 0.0
+
+
+@nb.njit(**_opts)
+def weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi):
+    """``C[r] = sum_t Dz[t, r, :B] @ [X[t] | Hp[t]]`` for C's row panels ``lo:hi`` (units of MR rows): the
+    gradient of ``[W_ih | W_hh]`` (rows as Dz's) over all steps, one GEMM. X (T, B, I): the layer's input;
+    Hp[t]: the state before step t, from the output Y (T + 2, B, H) and h0 (B, H) (see _pack_prev); bs
+    (T,): running rows by step. The left operand is Dz's per-step blocks, read in place by a micro-kernel
+    that steps from one step's 12 x B block to the next (a padded batch Bn of 32-128; packing them cost
+    ~15% of this GEMM), else packed from them."""
     T, R, Bn = Dz.shape
-    B, N = XH.shape[1], XH.shape[2]
-    Dz1, X2 = _flat(Dz), _raw(XH).reshape(T * B, N)
+    B, I, H = X.shape[1], X.shape[2], Y.shape[2]
+    Dz1, X2, Yr, h0r = _flat(Dz), _raw(X).reshape(T * B, I), _raw(Y), _raw(h0)
     m0, m1 = lo * MR, min(hi * MR, R)
     steps = max(1, KC // B)   # time steps per k block
-    Bp = np.empty((N + NR - 1) // NR * NR * steps * B, np.float32)
-    Ap = np.empty((min(MC, m1 - m0) + MR - 1) // MR * MR * steps * B, np.float32)
+    in_place = Bn == 32 or Bn == 64 or Bn == 96 or Bn == 128
+    px, ph = (I + NR - 1) // NR, (H + NR - 1) // NR   # column panels of X and of Hp
+    Bp = np.empty((px + ph) * NR * steps * B, np.float32)
+    Ap = np.empty((MR if in_place else (min(MC, m1 - m0) + MR - 1) // MR * MR) * steps * B, np.float32)
     tile = np.empty(MR * NR, np.float32)
+    ldc = C.shape[1]
     for t0 in range(0, T, steps):
         t1 = min(T, t0 + steps)
         kc = (t1 - t0) * B
         beta = 0 if t0 == 0 else 1
-        _pack_b(X2, t0 * B, kc, 0, N, Bp)
+        _pack_b(X2, t0 * B, kc, 0, I, Bp)
+        _pack_prev(Yr, h0r, bs, reverse, t0, t1, Bp[px * kc * NR:])
         for ic in range(m0, m1, MC):
             mc = min(MC, m1 - ic)
-            for ip in range((mc + MR - 1) // MR):
-                r0 = ic + ip * MR
-                h = min(MR, ic + mc - r0)
-                for t in range(t0, t1):   # the 12 x B block of rows r0.. at step t, transposed
-                    dst = Ap[(ip * kc + (t - t0) * B) * MR:(ip * kc + (t - t0 + 1) * B) * MR]
-                    src = Dz1[(t * R + r0) * Bn:(t * R + r0 + h) * Bn]
-                    if h == MR:
-                        for b in range(B):
-                            for rr in range(MR):
-                                dst[b * MR + rr] = src[rr * Bn + b]
-                    else:
-                        for b in range(B):
-                            for rr in range(MR):
-                                dst[b * MR + rr] = src[rr * Bn + b] if rr < h else 0.0
-            for jr in range(0, N, NR):
-                bp = _as_ptr(Bp.ctypes.data + (jr // NR) * kc * NR * 4)
+            if not in_place:
+                for ip in range((mc + MR - 1) // MR):
+                    r0 = ic + ip * MR
+                    _pack_dz(Dz1, R, Bn, B, t0, t1, r0, min(MR, m1 - r0), Ap[ip * kc * MR:(ip + 1) * kc * MR])
+            elif ic + mc > R - R % MR:   # the partial last panel is packed (reading it in place would run off Dz)
+                r0 = R - R % MR
+                _pack_dz(Dz1, R, Bn, B, t0, t1, r0, R - r0, Ap)
+            for q in range(px + ph):
+                bp = _as_ptr(Bp.ctypes.data + q * kc * NR * 4)
+                col = q * NR if q < px else I + (q - px) * NR
+                w = min(NR, I - col) if q < px else min(NR, I + H - col)
                 for ir in range(0, mc, MR):
-                    _micro_into(kc, _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4), bp, NR, C, ic + ir, jr,
-                                min(MR, mc - ir), min(NR, N - jr), beta, tile)
+                    r0, h = ic + ir, min(MR, mc - ir)
+                    if not in_place:
+                        _micro_into(kc, _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4), bp, NR, C, r0, col, h, w,
+                                    beta, tile)
+                    elif h < MR:
+                        _micro_into(kc, Ap.ctypes, bp, NR, C, r0, col, h, w, beta, tile)
+                    else:
+                        ap = _as_ptr(Dz.ctypes.data + (t0 * R + r0) * Bn * 4)
+                        cp = _as_ptr(C.ctypes.data + (r0 * ldc + col) * 4) if w == NR else tile.ctypes
+                        if Bn == 32:
+                            _micro_rows32(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                        elif Bn == 64:
+                            _micro_rows64(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                        elif Bn == 96:
+                            _micro_rows96(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                        else:
+                            _micro_rows128(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                        if w < NR:   # C's last columns, through the tile
+                            for r in range(MR):
+                                for c in range(w):
+                                    if beta:
+                                        C[r0 + r, col + c] += tile[r * NR + c]
+                                    else:
+                                        C[r0 + r, col + c] = tile[r * NR + c]

@@ -109,8 +109,6 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     s, _, _ = _lstm_consts(H, dt)
     grows = _rk.gate_rows(H, units)
     Af = np.empty((parts, -(-4 * int(np.diff(units).max()) // _rk.MR), H + I + 1, _rk.MR), dt)
-    XH = np.empty((T + 1, B, I + H), dt)
-    XH[T if reverse else 0, :, I:] = h0
     Cs = np.empty((T + 1, H, Bn), dt)
     Cs[0] = 0
     Cs[0, :, :B] = c0.T
@@ -120,22 +118,22 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
     Bop[:, H + I] = 1
     bias = np.zeros(4 * H, dt) if bias is None else bias
     Y = np.empty((T + 2, B, H), dt)
-    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), grows, XH, Y, Cs, Gt,
-                 Bop, np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
+    run_together(_rk.lstm_forward, parts, x, Wh, Wi, bias, s, Af, units, _split(I, parts), grows, Y, Cs, Gt, Bop,
+                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     Y[T] = Bop[T % 2, :H, :B].T
     Y[T + 1] = Cs[T, :, :B].T
-    return Y, (XH, Cs, Gt, parts)
+    return Y, (x, np.ascontiguousarray(h0), Cs, Gt, parts)
 
 
-def _bwd_lstm_layer(gY, Wi, Wh, saved, reverse, bs, need_dx):
+def _bwd_lstm_layer(gY, Y, Wi, Wh, saved, reverse, bs, need_dx):
     """The backward of _fwd_lstm_layer: (dx, dh0, dc0, dW_ih, dW_hh, db); the weight gradients as one GEMM
     over all steps (_rk.weight_grad)."""
-    XH, Cs, Gt, parts = saved
-    T, B = XH.shape[0] - 1, XH.shape[1]
+    x, h0, Cs, Gt, parts = saved
+    T, B = x.shape[0], x.shape[1]
     G4, I = Wi.shape
     H = G4 // 4
     Bn = Cs.shape[2]
-    dt = XH.dtype
+    dt = x.dtype
     units = _units(H, parts)
     xlo = _split(I, parts) if need_dx else np.zeros(parts + 1, np.int64)
     grows = _rk.gate_rows(H, units)
@@ -151,7 +149,7 @@ def _bwd_lstm_layer(gY, Wi, Wh, saved, reverse, bs, need_dx):
                  units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz, np.empty((parts, npan * _rk.MR * Bn), dt),
                  np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
     dW = np.empty((G4, I + H), dt)
-    run(_rk.weight_grad, -(-G4 // _rk.MR), Dz, XH[1:] if reverse else XH[:T], dW)
+    run(_rk.weight_grad, -(-G4 // _rk.MR), Dz, x, Y, h0, _active(bs, T, B), reverse, dW)
     order = np.argsort(grows)   # W's rows from the gate blocks' order
     db = DB.sum(1)[order]
     return (dX if need_dx else None), np.ascontiguousarray(dH[:, :B].T), np.ascontiguousarray(dC[:, :B].T), \
@@ -608,10 +606,9 @@ class LstmLayerBackward(Node):
             # b_ih and b_hh get the same gradient, as two tensors (a leaf may adopt its gradient as .grad)
             db, db2 = (dxp2.sum(0), dxp2.sum(0)) if b_ih is not None else (None, None)
         else:
-            self.saved_values()
+            Y = self.saved_output()._data   # the weight gradients read the states from it (version checked)
             Wi, Wh = np.ascontiguousarray(w_ih._data), np.ascontiguousarray(w_hh._data)
-            raw = _bwd_lstm_layer(g._data, Wi, Wh, self.arrays, self.reverse, self.bs,
-                                  n[0] is not None)
+            raw = _bwd_lstm_layer(g._data, Y, Wi, Wh, self.arrays, self.reverse, self.bs, n[0] is not None)
             dx, dh, dc, dWi, dWh, db = (None if a is None else wrap(a) for a in raw)
             db2 = None if db is None else wrap(db._data.copy())
         return tuple(v if e is not None else None for v, e in zip((dx, dh, dc, dWi, dWh, db, db2), n))
@@ -642,6 +639,7 @@ def lstm_layer(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False, batch_sizes=Non
     if gm.enabled and any(t is not None and t.requires_grad for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)):
         n = LstmLayerBackward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         n.save(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        n.save_output(out)
         n.reverse, n.bs, n.arrays = reverse, batch_sizes, arrays
         attach(out, n)
     return out
