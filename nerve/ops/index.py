@@ -284,16 +284,40 @@ class PutZerosBackward(Node):
         return (take_key(g, self.key),)
 
 
+def _leading_range(key, shape):
+    """(start, stop) when a basic key picks rows start:stop (step 1, or one row) of axis 0 and every
+    remaining axis whole, else None."""
+    idx = key.idx if isinstance(key.idx, tuple) else (key.idx,)
+    if not idx or not shape or not all(_is_full(s) for s in idx[1:]) or len(idx) > len(shape):
+        return None
+    first = idx[0]
+    if isinstance(first, slice):
+        start, stop, step = first.indices(shape[0])
+        return (start, max(start, stop)) if step == 1 else None
+    if isinstance(first, (int, np.integer)) and not isinstance(first, bool):
+        i = int(first) + (shape[0] if first < 0 else 0)
+        return i, i + 1
+    return None
+
+
 def put_zeros(values, shape, key: _Key) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``key`` (the adjoint of ``take_key``).
 
     ``values`` must have the shape of ``zeros(shape)[key]``. Gradient: ``take_key(g, key)``.
     """
     d = values._data
-    out = xp_of(d).zeros(shape, dtype=d.dtype)
-    if key.basic:
+    xp = xp_of(d)
+    lead = _leading_range(key, shape) if key.basic else None
+    if lead is not None:   # rows start:stop of axis 0: only the rows outside them are zero-filled
+        out = xp.empty(shape, dtype=d.dtype)
+        out[:lead[0]] = 0
+        out[lead[1]:] = 0
+        out[key.idx] = d
+    elif key.basic:
+        out = xp.zeros(shape, dtype=d.dtype)
         out[key.idx] = d
     else:
+        out = xp.zeros(shape, dtype=d.dtype)
         _scatter_add_into(out, key.idx, d)
     r = wrap(out)
     if gm.enabled and values.requires_grad:
