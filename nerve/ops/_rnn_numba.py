@@ -42,8 +42,20 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._gemm_numba import (KC, MC, MR, NR, _as_ptr, _micro, _micro_into, _micro_rows32, _micro_rows64,
-                          _micro_rows96, _micro_rows128, _pack_b)
+from ._gemm_numba import (
+    KC,
+    MC,
+    MR,
+    NR,
+    _as_ptr,
+    _micro,
+    _micro_into,
+    _micro_rows32,
+    _micro_rows64,
+    _micro_rows96,
+    _micro_rows128,
+    _pack_b,
+)
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
 SPINS = 4000      # pause-spins at a barrier before yielding the core to other processes
@@ -353,7 +365,7 @@ def _gate_grads(ai, af, ag, ao, cn, tc, cp, dh, dc, di, df, dg, do, n):
 
 @nb.njit(fastmath={"contract"}, **_opts)
 def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz, Cb, tile, bs, reverse,
-                  flags, lo, hi):
+                  X, Yo, h0, dW, flags, lo, hi):
     """Backpropagation through time for part ``lo`` (see lstm_forward; ``hi == lo + 1``).
 
     gY (T + 2, B, H): output gradients, then the final h's and c's; Wh, Wi: the weights; Ab: scratch for
@@ -361,7 +373,10 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz,
     dX (T, B, I): the input's gradient (features xlo[p]:xlo[p + 1] by part p); DB (4H, Bn): the gate
     gradients summed over steps (rows as Gt); dH, dC (H, Bn): the running state gradients (given: the
     final states'); Dz (T, 4H, Bn): the gate gradients by time, rows as Gt (each step's product's right
-    operand, then weight_grad's left); Cb, tile (parts, ...): scratch.
+    operand, then weight_grad's left); Cb, tile (parts, ...): scratch. Then, once every part is done,
+    this part's share of the weight gradients (weight_grad's row panels, into dW (4H, I + H); X, Yo, h0:
+    the layer's input, output and initial state), on the same threads (a second hand-over to the pool
+    cost 30-80 us).
     """
     parts, p = len(units) - 1, lo
     T, B, H = gY.shape[0] - 2, gY.shape[1], gY.shape[2]
@@ -413,6 +428,9 @@ def lstm_backward(gY, Wh, Wi, Ab, units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz,
         for b in range(B):    # dx at time t
             for i in range(nx):
                 dX[t, b, i0 + i] = C1[(nj + i) * Bn + b]
+    _barrier(flags, p, parts, T + 1)   # every step's gate gradients are in Dz
+    npw = (G4 + MR - 1) // MR
+    weight_grad(Dz, X, Yo, h0, bs, reverse, dW, npw * p // parts, npw * (p + 1) // parts)
 
 
 # ---------------------------------------------------------------------------------------- weight gradient

@@ -40,7 +40,7 @@ from ._helpers import attach
 
 try:  # optional (pip install numba)
     from . import _rnn_numba as _rk
-    from ._winograd_numba import run, run_together, threads
+    from ._winograd_numba import run_together, threads
 except ImportError:  # pragma: no cover - depends on the install
     _rk = None
 
@@ -127,7 +127,7 @@ def _fwd_lstm_layer(x, Wi, Wh, bias, h0, c0, reverse, bs, parts):
 
 def _bwd_lstm_layer(gY, Y, Wi, Wh, saved, reverse, bs, need_dx):
     """The backward of _fwd_lstm_layer: (dx, dh0, dc0, dW_ih, dW_hh, db); the weight gradients as one GEMM
-    over all steps (_rk.weight_grad)."""
+    over all steps (_rk.weight_grad) on the same threads, after the loop."""
     x, h0, Cs, Gt, parts = saved
     T, B = x.shape[0], x.shape[1]
     G4, I = Wi.shape
@@ -145,11 +145,10 @@ def _bwd_lstm_layer(gY, Y, Wi, Wh, saved, reverse, bs, need_dx):
     dC = np.zeros((H, Bn), dt)
     dH[:, :B] = gY[T].T
     dC[:, :B] = gY[T + 1].T
+    dW = np.empty((G4, I + H), dt)
     run_together(_rk.lstm_backward, parts, np.ascontiguousarray(gY), Wh, Wi, np.empty((parts, npan, G4, _rk.MR), dt),
                  units, xlo, grows, Cs, Gt, dX, DB, dH, dC, Dz, np.empty((parts, npan * _rk.MR * Bn), dt),
-                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, _rk.flags(parts))
-    dW = np.empty((G4, I + H), dt)
-    run(_rk.weight_grad, -(-G4 // _rk.MR), Dz, x, Y, h0, _active(bs, T, B), reverse, dW)
+                 np.empty((parts, _rk.MR * Bn), dt), _active(bs, T, B), reverse, x, Y, h0, dW, _rk.flags(parts))
     order = np.argsort(grows)   # W's rows from the gate blocks' order
     db = DB.sum(1)[order]
     return (dX if need_dx else None), np.ascontiguousarray(dH[:, :B].T), np.ascontiguousarray(dC[:, :B].T), \
