@@ -71,6 +71,20 @@ def test_split_over_threads_covers_every_block(nerve_gemm):
     close(_gemm.matmul(a, b), ref(a, b))          # rows split
 
 
+def test_deep_products_split_along_k(nerve_gemm, monkeypatch):
+    """Weight-gradient shapes (k >> m, n): each thread a share of k, the parts summed; out and accumulate."""
+    monkeypatch.setattr(_gemm, "get_num_threads", lambda: 2)
+    seen, orig_run = [], _gemm._run
+    monkeypatch.setattr(_gemm, "_run", lambda kernel, *args: (seen.append(kernel), orig_run(kernel, *args)))
+    for m, k, n in ((100, 2048, 256), (37, 5003, 45)):
+        a, b = rand(k, m).T, rand(k, n)   # a transposed view, as g^T in a linear layer's dW
+        close(_gemm.matmul(a, b), ref(a, b))
+        view = np.ones((m, n + 3), np.float32)[:, 1:n + 1]
+        _gemm.matmul(a, b, out=view, accumulate=True)
+        close(view, ref(a, b) + 1)
+    assert seen and all(kern is _gemm._nb.gemm_depth for kern in seen)
+
+
 def test_out_and_accumulate_into_a_strided_view(nerve_gemm):
     a, b = rand(100, 300), rand(300, 90)
     big = np.ones((100, 200), np.float32)

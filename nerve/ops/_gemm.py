@@ -33,6 +33,9 @@ THREAD_MACS = 1 << 24
 # Batched products with at most this many outputs per item and a depth of >= 4x their sides use the
 # dot-product kernel (_gemm_numba._nt) when both operands run contiguously along the depth.
 NT_MAX_OUT = 64 * 64
+# Products at least this many times deeper than their longer side (weight gradients over a large batch:
+# 100 x 256 x 2048) split k over the threads: each packs half of both operands instead of all of A.
+DEPTH_SPLIT = 4
 _EMPTY = np.empty(0, np.float32)
 
 _mode = "auto"
@@ -66,6 +69,18 @@ def backend() -> str:
 def _nerve(a, b, c, beta, bfull=_EMPTY):
     """``c (=|+=) a @ b`` by nerve's kernel; C's columns (rows, for tall thin products) split over threads."""
     m, n = c.shape
+    k = a.shape[1]
+    parts = get_num_threads()
+    if (parts > 1 and bfull.size == 0 and k >= DEPTH_SPLIT * max(m, n) and m * n * k >= THREAD_MACS
+            and a.dtype == np.float32 and b.dtype == np.float32):
+        parts = min(parts, k // 256)
+        cs = np.empty((parts, m, n), np.float32)
+        _run(_nb.gemm_depth, parts, a, b, cs)
+        if beta:
+            c += cs.sum(0)
+        else:
+            np.sum(cs, 0, out=c)
+        return
     if n >= m or m < 2 * _nb.MR:
         _spread(m * n * a.shape[1], _nb.gemm_cols, -(-n // _nb.NR), a, b, bfull, c, beta)
     else:

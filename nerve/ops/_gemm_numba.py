@@ -380,6 +380,17 @@ def gemm_rows(A, B, Bfull, C, beta, lo, hi):
 
 
 @nb.njit(**_opts)
+def gemm_depth(A, B, Cs, lo, hi):
+    """``Cs[p] = A[:, k_p] @ B[k_p]`` for the parts p in ``lo:hi`` of k (``Cs.shape[0]`` near-equal ranges):
+    a deep product of small sides (weight gradients: k = the batch) split along k, each thread packing
+    only its share of both operands; the caller sums the parts."""
+    K, parts = A.shape[1], Cs.shape[0]
+    for p in range(lo, hi):
+        k0, k1 = K * p // parts, K * (p + 1) // parts
+        _block(A[:, k0:k1], B[k0:k1], _EMPTY, Cs[p], 0, 0, A.shape[0], 0, Cs.shape[2])
+
+
+@nb.njit(**_opts)
 def gemm_batch(A, B, C, beta, lo, hi):
     """``C[i, j] (= or +=) A[i, j] @ B[i, j]`` (4-D operands) for the flat batch items ``lo:hi``."""
     inner = C.shape[1]
