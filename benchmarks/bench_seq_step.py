@@ -55,17 +55,25 @@ ATTEMPTS = """\
 | (a) tanh(c) not stored: backward computes it from c, which it read the step before | 2 MB less written and read per layer | ratio 1.08-1.09 -> 1.02-1.04 (with the two rows above, alternating processes) | yes |
 | (a) the gate-gradient rows of the weight-gradient GEMM padded off a 4 KiB multiple | L1 set conflicts when packing 12 rows 8 KiB apart | 3.17 vs 3.14 ms: noise | no |
 | (a) each thread loads one float per line of the other thread's gate gradients before the step's product (to fetch them with all loads in flight) | cross-core lines fetched faster | within noise (kernel 6.5-7.1 vs 7.3-7.5 ms, the GEMM after it moving alike) | no |
+| (a) the weight-gradient GEMM's left operand (the per-step 12 x B gate-gradient blocks) read in place by a micro-kernel that steps from one step's block to the next (rows Bn apart, a compile-time constant) instead of packed | packing it cost ~15% of that GEMM | with 12 run-time row offsets the accumulators spilled (2.4x slower); with a constant: one thread 11.3 -> 9.8 ms; in the backward (in-process A/B) layer 2 6.5-7.2 -> 6.0-6.7 ms, layer 1 4.9 -> 4.3 ms | yes |
+| (a) the weight gradients' right operand packed from the layer's input and output (h_{t-1}, or h0 where a row was not running) instead of an [x \| h_prev] copy written by the forward | 4 MB less written per layer in the forward (~0.3 ms) | forward layer 2 6.9 -> 6.5 ms, layer 1 5.4 -> 5.1 (alternating processes, noisy) | yes |
+| (a) software prefetch of the next step's gates and states before each backward product; of the A panels in the per-step micro-kernel; 64-byte aligned scratch | gate math waiting on cold lines | all within noise | no |
+| (a) the per-step products' k in blocks of up to 144 KiB of the right operand (one block at batch 32: C's tiles written once per step) instead of L1-sized 256 | fewer C tile reloads | backward layer 2 8.3-8.5 -> 7.8-8.0 ms, forward 1-3% (in-process A/B) | yes |
+| (a) the weight-gradient GEMM on the backward loop's threads after a last barrier, instead of a second hand-over to the thread pool | a hand-over costs 30-80 us here (waking a sleeping thread) | ~0.1 ms per step | yes |
+| (a) pool workers that spin (nogil) for ~1 ms after a job before sleeping, for a faster hand-over | 9 hand-overs a step at 30-80 us | no faster: the worker still waits for the GIL on a futex while the caller holds it (20-50 us) | no |
+| (a, b) deep products (k >= 4 x the longer side: dW of the head, 100 x 256 x 2048) split along k over the threads, each packing half of both operands | each thread packed all of A | 0.62 -> 0.54-0.57 ms for the head's dW | yes |
 | (a) the embedding gradient as one compiled row scatter (np.add.at's sums); cross-entropy backward as p * g then g off at each row's class; linear keeps the flattened copy of a strided (batch_first) input for its weight gradient | - | embedding backward 0.47 -> 0.08 ms, cross-entropy backward 0.53 -> 0.19 ms, one 2 MB copy less | yes |
 """
 
 WHY = ("Where the time goes: both steps are GEMM-bound. NumPy's OpenBLAS runs its AVX2 kernels here (the environment "
        "sets OPENBLAS_CORETYPE=Haswell; ~100 GFLOP/s per core), so nerve multiplies float32 matrices with its own "
-       "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-390 GFLOP/s on 2 cores. "
-       "(b) is ~42 GFLOP of GEMMs. (a) is ~12 GFLOP, nearly all in the compiled LSTM layers (nerve/ops/_rnn_numba.py): "
-       "per layer the forward loop (input projection and recurrence, ~5.5 ms for layer 2 at ~390 GFLOP/s), the "
-       "backward loop (dh and dx, ~6.5 ms) and the weight-gradient GEMM (~6 ms); the rest (embedding, head, loss, "
-       "Adam, the autograd walk) is ~5 ms. PyTorch's oneDNN LSTM does the whole step in 37-44 ms here; both "
-       "libraries' times drift by 10-20% between runs on this shared machine, the ratio by about 0.05.")
+       "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-410 GFLOP/s on 2 cores. "
+       "(b) is ~42 GFLOP of GEMMs. (a) is ~11 GFLOP, nearly all in the compiled LSTM layers (nerve/ops/_rnn_numba.py): "
+       "per layer the forward loop (input projection and recurrence, ~6.5 ms for layer 2, its products at ~360 "
+       "GFLOP/s), the backward loop (dh and dx, ~7 ms) and the weight-gradient GEMM (~5.5 ms); the rest (embedding, "
+       "head, loss, Adam, the autograd walk, ~7 hand-overs to the thread pool at 30-80 us) is ~5 ms. PyTorch's oneDNN "
+       "LSTM does the whole step in 37-47 ms here; both libraries' times drift by 10-20% between runs on this shared "
+       "machine, the ratio by about 0.05.")
 
 
 def lstm_lm(lib):
