@@ -8,6 +8,8 @@ backward included. The rational tanh is checked against float64.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -168,6 +170,6 @@ def test_weight_grad_over_steps(B, Bn, reverse):
     panels = -(-R // 12)
     for cuts in ((0, panels), (0, 3, panels), (0, 5, 8, panels)):
         C = np.full((R, I + H), np.nan, np.float32)
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
+        for lo, hi in itertools.pairwise(cuts):
             rnn._rk.weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi)
         np.testing.assert_allclose(C, ref, rtol=1e-4, atol=1e-4)

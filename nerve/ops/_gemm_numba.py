@@ -76,6 +76,13 @@ def _phis(builder, vt, incoming):
     return out
 
 
+def _back_edge(acc, new, block):
+    """The register block's phis ``acc`` take ``new`` when entered from ``block``."""
+    for r in range(MR):
+        for v in range(NV):
+            acc[r][v].add_incoming(new[r][v], block)
+
+
 def _store_block(builder, vt, final, c_ptr, ldc_v, beta_v):
     """``C = block`` (beta 0) or ``C += block`` (beta 1), C's rows ldc apart."""
     i64 = ir.IntType(64)
@@ -123,9 +130,7 @@ def _micro(typingctx, k, ap, bp, ldb, cp, ldc, beta):
         k_next = builder.add(k, ir.Constant(i64, 1))
         body_end = builder.block
         k.add_incoming(k_next, body_end)
-        for r in range(MR):
-            for v in range(NV):
-                acc[r][v].add_incoming(new[r][v], body_end)
+        _back_edge(acc, new, body_end)
         builder.cbranch(builder.icmp_signed("<", k_next, kk), loop, done)
 
         builder.position_at_end(done)
@@ -181,17 +186,13 @@ def _micro_rows(lda):
             j_next = builder.add(j, ir.Constant(i64, 1))
             inner_end = builder.block
             j.add_incoming(j_next, inner_end)
-            for r in range(MR):
-                for v in range(NV):
-                    acc[r][v].add_incoming(new[r][v], inner_end)
+            _back_edge(acc, new, inner_end)
             builder.cbranch(builder.icmp_signed("<", j_next, seg_v), loop, latch)
 
             builder.position_at_end(latch)
             s_next = builder.add(s, ir.Constant(i64, 1))
             s.add_incoming(s_next, latch)
-            for r in range(MR):
-                for v in range(NV):
-                    oacc[r][v].add_incoming(new[r][v], latch)
+            _back_edge(oacc, new, latch)
             builder.cbranch(builder.icmp_signed("<", s_next, nseg), outer, done)
 
             builder.position_at_end(done)
@@ -334,12 +335,18 @@ def _micro_into(kc, ap, bp, ldb, C, i, j, mr, nr, beta, tile):
         _micro(kc, ap, bp, ldb, _as_ptr(C.ctypes.data + (i * ldc + j) * 4), ldc, beta)
     else:
         _micro(kc, ap, bp, ldb, tile.ctypes, NR, 0)
-        for r in range(mr):
-            for c in range(nr):
-                if beta:
-                    C[i + r, j + c] += tile[r * NR + c]
-                else:
-                    C[i + r, j + c] = tile[r * NR + c]
+        tile_into(C, tile, i, j, mr, nr, beta)
+
+
+@nb.njit(inline="always", **_opts)
+def tile_into(C, tile, i, j, mr, nr, beta):
+    """``C[i:i+mr, j:j+nr] (= or +=)`` the first mr x nr of ``tile`` (an MR x NR micro-kernel block)."""
+    for r in range(mr):
+        for c in range(nr):
+            if beta:
+                C[i + r, j + c] += tile[r * NR + c]
+            else:
+                C[i + r, j + c] = tile[r * NR + c]
 
 
 @intrinsic

@@ -55,6 +55,7 @@ from ._gemm_numba import (
     _micro_rows96,
     _micro_rows128,
     _pack_b,
+    tile_into,
 )
 
 _opts = {"cache": True, "error_model": "numpy", "boundscheck": False, "nogil": True}
@@ -530,10 +531,10 @@ def weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi):
                 bp = _as_ptr(Bp.ctypes.data + q * kc * NR * 4)
                 col = q * NR if q < px else I + (q - px) * NR
                 w = min(NR, I - col) if q < px else min(NR, I + H - col)
-                for ir in range(0, mc, MR):
-                    r0, h = ic + ir, min(MR, mc - ir)
+                for i_r in range(0, mc, MR):
+                    r0, h = ic + i_r, min(MR, mc - i_r)
                     if not in_place:
-                        _micro_into(kc, _as_ptr(Ap.ctypes.data + (ir // MR) * kc * MR * 4), bp, NR, C, r0, col, h, w,
+                        _micro_into(kc, _as_ptr(Ap.ctypes.data + (i_r // MR) * kc * MR * 4), bp, NR, C, r0, col, h, w,
                                     beta, tile)
                     elif h < MR:
                         _micro_into(kc, Ap.ctypes, bp, NR, C, r0, col, h, w, beta, tile)
@@ -549,9 +550,4 @@ def weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi):
                         else:
                             _micro_rows128(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
                         if w < NR:   # C's last columns, through the tile
-                            for r in range(MR):
-                                for c in range(w):
-                                    if beta:
-                                        C[r0 + r, col + c] += tile[r * NR + c]
-                                    else:
-                                        C[r0 + r, col + c] = tile[r * NR + c]
+                            tile_into(C, tile, r0, col, MR, w, beta)
