@@ -71,8 +71,7 @@ def _nerve(a, b, c, beta, bfull=_EMPTY):
     m, n = c.shape
     k = a.shape[1]
     parts = get_num_threads()
-    if (parts > 1 and bfull.size == 0 and k >= DEPTH_SPLIT * max(m, n) and m * n * k >= THREAD_MACS
-            and a.dtype == np.float32 and b.dtype == np.float32):
+    if parts > 1 and bfull.size == 0 and k >= DEPTH_SPLIT * max(m, n) and m * n * k >= THREAD_MACS:
         parts = min(parts, k // 256)
         cs = np.empty((parts, m, n), np.float32)
         _run(_nb.gemm_depth, parts, a, b, cs)
@@ -82,9 +81,9 @@ def _nerve(a, b, c, beta, bfull=_EMPTY):
             np.sum(cs, 0, out=c)
         return
     if n >= m or m < 2 * _nb.MR:
-        _spread(m * n * a.shape[1], _nb.gemm_cols, -(-n // _nb.NR), a, b, bfull, c, beta)
+        _spread(m * n * k, _nb.gemm_cols, -(-n // _nb.NR), a, b, bfull, c, beta)
     else:
-        _spread(m * n * a.shape[1], _nb.gemm_rows, -(-m // _nb.MR), a, b, bfull, c, beta)
+        _spread(m * n * k, _nb.gemm_rows, -(-m // _nb.MR), a, b, bfull, c, beta)
 
 
 def _spread(macs, kernel, parts, *args):

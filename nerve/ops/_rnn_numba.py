@@ -511,7 +511,7 @@ def weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi):
     Bp = np.empty((px + ph) * NR * steps * B, np.float32)
     Ap = np.empty((MR if in_place else (min(MC, m1 - m0) + MR - 1) // MR * MR) * steps * B, np.float32)
     tile = np.empty(MR * NR, np.float32)
-    ldc = C.shape[1]
+    ldc = C.strides[0] // 4
     for t0 in range(0, T, steps):
         t1 = min(T, t0 + steps)
         kc = (t1 - t0) * B
@@ -540,14 +540,17 @@ def weight_grad(Dz, X, Y, h0, bs, reverse, C, lo, hi):
                         _micro_into(kc, Ap.ctypes, bp, NR, C, r0, col, h, w, beta, tile)
                     else:
                         ap = _as_ptr(Dz.ctypes.data + (t0 * R + r0) * Bn * 4)
-                        cp = _as_ptr(C.ctypes.data + (r0 * ldc + col) * 4) if w == NR else tile.ctypes
+                        if w == NR:   # straight into C
+                            cp, ld, b = _as_ptr(C.ctypes.data + (r0 * ldc + col) * 4), ldc, beta
+                        else:         # C's last columns, through the tile
+                            cp, ld, b = tile.ctypes, NR, 0
                         if Bn == 32:
-                            _micro_rows32(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                            _micro_rows32(kc, B, ap, R * Bn, bp, NR, cp, ld, b)
                         elif Bn == 64:
-                            _micro_rows64(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                            _micro_rows64(kc, B, ap, R * Bn, bp, NR, cp, ld, b)
                         elif Bn == 96:
-                            _micro_rows96(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
+                            _micro_rows96(kc, B, ap, R * Bn, bp, NR, cp, ld, b)
                         else:
-                            _micro_rows128(kc, B, ap, R * Bn, bp, NR, cp, ldc if w == NR else NR, beta if w == NR else 0)
-                        if w < NR:   # C's last columns, through the tile
+                            _micro_rows128(kc, B, ap, R * Bn, bp, NR, cp, ld, b)
+                        if w < NR:
                             tile_into(C, tile, r0, col, MR, w, beta)
