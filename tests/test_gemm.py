@@ -155,6 +155,31 @@ def test_auto_measures_once_and_keeps_the_faster():
         _gemm.set_backend(before)
 
 
+@pytest.mark.parametrize("blas_speedup, keeps_nerve", [(1.2, True), (3.0, False)])
+def test_auto_keeps_nerve_unless_blas_is_clearly_faster(monkeypatch, blas_speedup, keeps_nerve):
+    # the choice also gates the fused kernels (LSTM layer, Winograd), so a slightly faster BLAS keeps nerve's
+    clock = {"t": 0.0}
+    monkeypatch.setattr(_gemm.time, "perf_counter", lambda: clock["t"])
+
+    def fake_nerve(a, b, c, beta, bfull=None):
+        clock["t"] += 1.0
+
+    class FakeNp:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        @staticmethod
+        def matmul(a, b):
+            clock["t"] += 1.0 / blas_speedup
+
+    monkeypatch.setattr(_gemm, "_nerve", fake_nerve)
+    monkeypatch.setattr(_gemm, "np", FakeNp())
+    monkeypatch.setattr(_gemm, "_quiet_blas", lambda: None)
+    monkeypatch.setattr(_gemm, "_use_nerve", None)
+    _gemm._calibrate()
+    assert _gemm._use_nerve is keeps_nerve
+
+
 def test_linear_and_lstm_agree_across_backends():
     import nerve
     nerve.manual_seed(0)

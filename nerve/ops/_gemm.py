@@ -37,6 +37,11 @@ NT_MAX_OUT = 64 * 64
 # 100 x 256 x 2048) split k over the threads: each packs half of both operands instead of all of A.
 DEPTH_SPLIT = 4
 _EMPTY = np.empty(0, np.float32)
+# nerve's GEMM is kept unless NumPy's BLAS multiplies this much faster: choosing it also turns on the
+# kernels that call the micro-kernel themselves (the compiled LSTM layer, fused Winograd convolutions),
+# which a plain product's timing does not see (measured: where OpenBLAS ran its AVX-512 kernels, the
+# 512^3 product took 1.8 ms vs nerve's 2.0, so BLAS was picked and the LSTM step took 122 ms instead of 71).
+BLAS_MARGIN = 1.5
 
 _mode = "auto"
 _use_nerve = None       # decided by the first measurement in 'auto' mode
@@ -95,7 +100,8 @@ def _spread(macs, kernel, parts, *args):
 
 
 def _calibrate():
-    """Time nerve's GEMM, then NumPy's, on a 512^3 product; keep the faster (medians of 7)."""
+    """Time nerve's GEMM, then NumPy's, on a 512^3 product (medians of 7); keep nerve's unless NumPy's is
+    more than BLAS_MARGIN times faster."""
     global _use_nerve
     a = np.full((512, 512), 0.5, np.float32)      # 1 MiB each: the measurement adds little to peak memory
     b = np.full((512, 512), 0.25, np.float32)
@@ -114,7 +120,7 @@ def _calibrate():
     # to nerve's kernel avoids)
     t_nerve = median(lambda: _nerve(a, b, c, 0))
     t_numpy = median(lambda: np.matmul(a, b))
-    _use_nerve = t_nerve < t_numpy
+    _use_nerve = t_nerve < t_numpy * BLAS_MARGIN
     if _use_nerve:
         _quiet_blas()
 
