@@ -63,17 +63,19 @@ ATTEMPTS = """\
 | (a) the weight-gradient GEMM on the backward loop's threads after a last barrier, instead of a second hand-over to the thread pool | a hand-over costs 30-80 us here (waking a sleeping thread) | ~0.1 ms per step | yes |
 | (a) pool workers that spin (nogil) for ~1 ms after a job before sleeping, for a faster hand-over | 9 hand-overs a step at 30-80 us | no faster: the worker still waits for the GIL on a futex while the caller holds it (20-50 us) | no |
 | (a, b) deep products (k >= 4 x the longer side: dW of the head, 100 x 256 x 2048) split along k over the threads, each packing half of both operands | each thread packed all of A | 0.62 -> 0.54-0.57 ms for the head's dW | yes |
+| (a, b) 'auto' keeps nerve's GEMM unless NumPy's BLAS is 1.5x faster on the 512^3 calibration product (the choice also gates the compiled LSTM layer and the fused convolutions) | on an Ice Lake host where OpenBLAS runs AVX-512 kernels (OPENBLAS_CORETYPE no longer set), BLAS won the product by 10% (1.8 vs 2.0 ms) and the LSTM layer fell back to the NumPy loop | (a) nerve 122 -> 68-73 ms (ratio 1.96 -> 1.05-1.18); (b) 1.37 with BLAS vs 1.45-1.48 with nerve's GEMM on that host | yes |
 """
 
-WHY = ("Where the time goes: both steps are GEMM-bound. NumPy's OpenBLAS runs its AVX2 kernels here (the environment "
-       "sets OPENBLAS_CORETYPE=Haswell; ~100 GFLOP/s per core), so nerve multiplies float32 matrices with its own "
-       "AVX-512 GEMM (measured faster once per process, nerve/ops/_gemm.py): 250-410 GFLOP/s on 2 cores. "
-       "(b) is ~42 GFLOP of GEMMs. (a) is ~11 GFLOP, nearly all in the compiled LSTM layers (nerve/ops/_rnn_numba.py): "
-       "per layer the forward loop (input projection and recurrence, ~6.5 ms for layer 2, its products at ~360 "
-       "GFLOP/s), the backward loop (dh and dx, ~7 ms) and the weight-gradient GEMM (~5.5 ms); the rest (embedding, "
-       "head, loss, Adam, the autograd walk, ~7 hand-overs to the thread pool at 30-80 us) is ~5 ms. PyTorch's oneDNN "
-       "LSTM does the whole step in 37-47 ms here; both libraries' times drift by 10-20% between runs on this shared "
-       "machine, the ratio by about 0.05.")
+WHY = ("Where the time goes: both steps are GEMM-bound. Host of this run: an Ice Lake Xeon at 2.8 GHz (2 cores) "
+       "whose float32 peak is about 95 GFLOP/s per core for every library (2048^3: OpenBLAS with its AVX-512 kernels "
+       "94 on one thread, 190 on two; nerve's GEMM 87 and 161), so nerve's GEMM no longer has the 2x lead it had over "
+       "OpenBLAS (forced to its Haswell kernels by OPENBLAS_CORETYPE, no longer set here) on the earlier hosts, where "
+       "(a) measured 0.95-1.04 and (b) 0.69-0.72. (b) is ~42 GFLOP of GEMMs: ~265 ms of nerve's step at ~160 GFLOP/s, "
+       "the rest (layer norm, softmax, element-wise, the autograd walk) ~100-150 ms, where PyTorch (MKL, oneDNN) does "
+       "the whole step in 250-350 ms. (a) is ~11 GFLOP, nearly all in the compiled LSTM layers "
+       "(nerve/ops/_rnn_numba.py): per layer the forward loop (input projection and recurrence), the backward loop "
+       "(dh and dx) and the weight-gradient GEMM; the rest (embedding, head, loss, Adam, the autograd walk) is ~5 ms "
+       "on a fast host. Both libraries' times drift by 20-40% between runs on this shared machine.")
 
 
 def lstm_lm(lib):
