@@ -75,7 +75,7 @@ WHY = ("Where the time goes: both steps are GEMM-bound. Host of this run: an Ice
        "the whole step in 250-350 ms. (a) is ~11 GFLOP, nearly all in the compiled LSTM layers "
        "(nerve/ops/_rnn_numba.py): per layer the forward loop (input projection and recurrence), the backward loop "
        "(dh and dx) and the weight-gradient GEMM; the rest (embedding, head, loss, Adam, the autograd walk) is ~5 ms "
-       "on a fast host. Both libraries' times drift by 20-40% between runs on this shared machine.")
+       "on the earlier hosts. Both libraries' times drift by 20-40% between runs on this shared machine.")
 
 
 def lstm_lm(lib):

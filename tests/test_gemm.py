@@ -1,4 +1,6 @@
 """nerve's own float32 GEMM (nerve/ops/_gemm.py, _gemm_numba.py) against float64 NumPy products."""
+import types
+
 import numpy as np
 import pytest
 
@@ -159,7 +161,7 @@ def test_auto_measures_once_and_keeps_the_faster():
 def test_auto_keeps_nerve_unless_blas_is_clearly_faster(monkeypatch, blas_speedup, keeps_nerve):
     # the choice also gates the fused kernels (LSTM layer, Winograd), so a slightly faster BLAS keeps nerve's
     clock = {"t": 0.0}
-    monkeypatch.setattr(_gemm.time, "perf_counter", lambda: clock["t"])
+    monkeypatch.setattr(_gemm, "time", types.SimpleNamespace(perf_counter=lambda: clock["t"]))
 
     def fake_nerve(a, b, c, beta, bfull=None):
         clock["t"] += 1.0
